@@ -1,0 +1,83 @@
+# Portico: one entry point for a fresh Debian bookworm machine and for CI.
+#   make install   system packages, Python venv, npm packages, portal vendor assets
+#   make demo      SQLite demo with data, mail catcher and trytond on localhost:8000
+#   make test      the test suite (scripts/test.sh)
+#   make bench     the benchmarks (bench/run.sh)
+# Steps leave stamp files in var/stamps/ so a second `make install` only redoes
+# what changed (pip when pyproject.toml changes, npm when a lockfile changes);
+# `rm -r var/stamps` forces every step again.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := install
+
+PYTHON ?= python3
+VENV := .venv
+STAMPS := var/stamps
+VENDOR := addons/client_portal/static/vendor
+VENDOR_FILES := $(VENDOR)/bootstrap.min.css $(VENDOR)/bootstrap.bundle.min.js $(VENDOR)/htmx.min.js
+
+.PHONY: install system-deps demo test bench clean-demo
+
+install: system-deps $(STAMPS)/pip $(STAMPS)/npm $(STAMPS)/npm-sao $(VENDOR_FILES)
+
+# Always run: the script takes 0.1 s when nothing is missing and catches a
+# package removed since the last run. Order-only prerequisite of the steps below.
+system-deps:
+	bash scripts/install-system-deps.sh
+
+# Made once; delete .venv to start over.
+$(VENV)/bin/python: | system-deps
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "Python 3.11 is needed: make PYTHON=python3.11")'
+	$(PYTHON) -m venv $(VENV)
+
+# pyproject.toml pins every Python dependency; -e keeps addons/ importable
+# from the work tree (trytond finds the modules through their entry points).
+$(STAMPS)/pip: pyproject.toml $(VENV)/bin/python
+	$(VENV)/bin/pip install --quiet --upgrade pip==25.3
+	$(VENV)/bin/pip install --quiet -e '.[test]'
+	mkdir -p $(@D) && touch $@
+
+# npm ci wipes node_modules and installs exactly the lockfile.
+$(STAMPS)/npm: package-lock.json package.json | system-deps
+	npm ci --no-audit --no-fund
+	mkdir -p $(@D) && touch $@
+
+# sao (back office web client) has its own tree: see sao/package.json.
+$(STAMPS)/npm-sao: sao/package-lock.json sao/package.json | system-deps
+	cd sao && npm ci --no-audit --no-fund
+	mkdir -p $(@D) && touch $@
+
+# The portal pages load Bootstrap 5 and htmx from static/vendor/ (git-ignored).
+$(VENDOR)/bootstrap.min.css: $(STAMPS)/npm
+	mkdir -p $(@D) && cp node_modules/bootstrap/dist/css/bootstrap.min.css $@
+$(VENDOR)/bootstrap.bundle.min.js: $(STAMPS)/npm
+	mkdir -p $(@D) && cp node_modules/bootstrap/dist/js/bootstrap.bundle.min.js $@
+$(VENDOR)/htmx.min.js: $(STAMPS)/npm
+	mkdir -p $(@D) && cp node_modules/htmx.org/dist/htmx.min.js $@
+
+# The catcher and trytond run from one shell (one recipe line) whose EXIT trap
+# stops both, however it ends: Ctrl-C, `kill` of make (make passes SIGTERM
+# on to this shell), trytond failing. trytond runs in the background so that
+# the shell, waiting in `wait`, reacts to signals at once.
+demo: install
+	mkdir -p var/db var/mail
+	$(VENV)/bin/python scripts/demo.py -c config/demo.conf
+	if (: </dev/tcp/127.0.0.1/1025) 2>/dev/null; then \
+	    echo "port 1025 is already in use: stop that mail server first" >&2; exit 1; fi; \
+	sink=; server=; \
+	trap 'kill $$sink $$server 2>/dev/null || true; wait' EXIT; \
+	$(VENV)/bin/python scripts/mailsink.py --port 1025 --maildir var/mail & sink=$$!; \
+	until (: </dev/tcp/127.0.0.1/1025) 2>/dev/null; do \
+	    kill -0 $$sink 2>/dev/null || exit 1; sleep 0.2; done; \
+	$(VENV)/bin/trytond -c config/demo.conf & server=$$!; \
+	wait $$server
+
+test: install
+	bash scripts/test.sh
+
+bench: install
+	bash bench/run.sh
+
+clean-demo:
+	rm -rf var/db

@@ -1,0 +1,1 @@
+"Bitrix24 bridge: mirrors the portal to the firm's Bitrix24 CRM"

@@ -1,0 +1,240 @@
+import datetime
+from decimal import Decimal
+
+from sql.aggregate import Sum
+from sql.conditionals import Case
+
+from trytond.model import Index, ModelSQL, ModelView, fields
+from trytond.pool import Pool
+from trytond.report import Report
+from trytond.transaction import Transaction
+
+DOCUMENT_TYPES = [
+    ('invoice', "Invoice"),
+    ('credit_note', "Credit Note"),
+    ('proforma', "Proforma"),
+    ('payroll_bill', "Payroll Bill"),
+    ]
+STATES = [
+    ('issued', "Issued"),
+    ('paid', "Paid"),
+    ('cancelled', "Cancelled"),
+    ]
+# Columns of the portal's documents table; also the allowed sort keys.
+AMOUNT_FIELDS = ['tax_base', 'vat', 'total', 'paid', 'remaining']
+
+
+class Document(ModelSQL, ModelView):
+    """Financial document issued to a portal client
+
+    The portal's read model of what the firm issued to the client: one row
+    per invoice, credit note, proforma or payroll bill, derived from the
+    source document (the origin) and kept in step with its payments."""
+    __name__ = 'portal.document'
+    _rec_name = 'number'
+
+    company = fields.Many2One(
+        'company.company', "Company", required=True, readonly=True)
+    party = fields.Many2One(
+        'party.party', "Client", required=True, readonly=True,
+        ondelete='RESTRICT')
+    number = fields.Char("Number", required=True, readonly=True)
+    document_type = fields.Selection(
+        DOCUMENT_TYPES, "Type", required=True, readonly=True)
+    date = fields.Date("Date", required=True, readonly=True)
+    due_date = fields.Date("Due Date", readonly=True)
+    currency = fields.Many2One(
+        'currency.currency', "Currency", required=True, readonly=True)
+    tax_base = fields.Numeric(
+        "Tax Base", digits=(16, 2), required=True, readonly=True)
+    vat = fields.Numeric("VAT", digits=(16, 2), required=True, readonly=True)
+    total = fields.Numeric(
+        "Total", digits=(16, 2), required=True, readonly=True)
+    paid = fields.Numeric(
+        "Paid", digits=(16, 2), required=True, readonly=True)
+    remaining = fields.Numeric(
+        "Remaining", digits=(16, 2), required=True, readonly=True)
+    state = fields.Selection(STATES, "State", required=True, readonly=True)
+    origin = fields.Reference(
+        "Origin", selection='get_origin', readonly=True)
+    first_downloaded_at = fields.Timestamp(
+        "First Downloaded", readonly=True,
+        help="When the client first downloaded the PDF.")
+    first_downloaded_by = fields.Many2One(
+        'web.user', "First Downloaded By", readonly=True,
+        ondelete='SET NULL')
+    overdue = fields.Function(
+        fields.Boolean("Overdue"), 'get_overdue', searcher='search_overdue')
+    manager = fields.Function(
+        fields.Many2One('res.user', "Manager"), 'get_manager',
+        searcher='search_manager')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.__access__.add('party')
+        t = cls.__table__()
+        cls._sql_indexes.update({
+                Index(t, (t.party, Index.Equality()),
+                    (t.date, Index.Range(order='DESC'))),
+                Index(t, (t.party, Index.Equality()),
+                    (t.number, Index.Similarity())),
+                Index(t, (t.origin, Index.Equality())),
+                })
+        cls._order = [('date', 'DESC'), ('id', 'DESC')]
+
+    @classmethod
+    def get_origin(cls):
+        pool = Pool()
+        IrModel = pool.get('ir.model')
+        models = cls._get_origin()
+        return [(None, '')] + [
+            (m, IrModel.get_name(m)) for m in models]
+
+    @classmethod
+    def _get_origin(cls):
+        "Models whose records become portal documents"
+        return ['account.invoice']
+
+    @classmethod
+    def today(cls):
+        pool = Pool()
+        Date = pool.get('ir.date')
+        return Date.today()
+
+    def get_overdue(self, name):
+        "Money the client owes after the due date (never a credit)"
+        return bool(self.state == 'issued' and self.remaining > 0
+            and self.due_date and self.due_date < self.today())
+
+    @classmethod
+    def search_overdue(cls, name, clause):
+        _, operator, value = clause
+        overdue = [
+            ('state', '=', 'issued'),
+            ('remaining', '>', 0),
+            ('due_date', '<', cls.today()),
+            ]
+        if (operator == '=') == bool(value):
+            return overdue
+        return ['OR',
+            ('state', '!=', 'issued'),
+            ('remaining', '<=', 0),
+            ('due_date', '=', None),
+            ('due_date', '>=', cls.today()),
+            ]
+
+    def get_manager(self, name):
+        return self.party.portal_manager
+
+    @classmethod
+    def search_manager(cls, name, clause):
+        return [('party.portal_manager',) + tuple(clause[1:])]
+
+    @property
+    def pdf_filename(self):
+        return f'{self.number.replace("/", "_")}.pdf'
+
+    def get_pdf(self):
+        "The PDF stored when the document was issued"
+        if self.origin and hasattr(self.origin, 'get_portal_pdf'):
+            return self.origin.get_portal_pdf()
+
+    @classmethod
+    def record_download(cls, documents, web_user):
+        "Record the first download; later downloads leave it unchanged"
+        now = datetime.datetime.now()
+        first = [d for d in documents if not d.first_downloaded_at]
+        if first:
+            cls.write(first, {
+                    'first_downloaded_at': now,
+                    'first_downloaded_by': web_user.id,
+                    })
+
+    @classmethod
+    def totals_by_currency(cls, domain):
+        """Remaining and overdue amounts per currency of the documents
+        matching the domain: one grouped query under the access rules."""
+        pool = Pool()
+        Currency = pool.get('currency.currency')
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        query = cls.search(domain, query=True, order=[])
+        today = cls.today()
+        overdue = (table.due_date < today) & (table.remaining > 0)
+        cursor.execute(*table.select(
+                table.currency,
+                Sum(table.remaining),
+                Sum(Case((overdue, table.remaining), else_=Decimal(0))),
+                Sum(Case((overdue, 1), else_=0)),
+                where=table.id.in_(query)
+                & (table.state == 'issued') & (table.remaining != 0),
+                group_by=[table.currency]))
+        result = []
+        for currency_id, due, overdue_amount, overdue_count in cursor:
+            currency = Currency(currency_id)
+            result.append({
+                    'currency': currency,
+                    'due': currency.round(Decimal(str(due or 0))),
+                    'overdue': currency.round(
+                        Decimal(str(overdue_amount or 0))),
+                    'overdue_count': overdue_count or 0,
+                    })
+        result.sort(key=lambda r: r['currency'].code)
+        return result
+
+
+class DocumentReport(Report):
+    "Stored PDF of a portal document"
+    __name__ = 'portal.document.report'
+
+    @classmethod
+    def execute(cls, ids, data):
+        pool = Pool()
+        Document = pool.get('portal.document')
+        document = Document(ids[0])
+        # Read under the caller's access rights before returning content
+        Document.read([document.id], ['number'])
+        return ('pdf', document.get_pdf(), False, document.number)
+
+
+def sync_documents(origins):
+    """Create or update the portal documents of the origins (records whose
+    model implements _portal_document_values) and notify the clients of
+    the new ones."""
+    pool = Pool()
+    Document = pool.get('portal.document')
+    Notification = pool.get('portal.notification')
+    if not origins:
+        return []
+    keys = [str(o) for o in origins]
+    existing = {}
+    for sub in _chunks(keys):
+        for document in Document.search([('origin', 'in', sub)]):
+            existing[str(document.origin)] = document
+    to_create, to_write = [], []
+    for origin in origins:
+        values = origin._portal_document_values()
+        document = existing.get(str(origin))
+        if values is None:
+            continue
+        if document:
+            changed = {k: v for k, v in values.items()
+                if getattr(document, k) != v
+                and not (isinstance(getattr(document, k), ModelSQL)
+                    and getattr(document, k).id == v)}
+            if changed:
+                to_write.extend(([document], changed))
+        else:
+            values['origin'] = str(origin)
+            to_create.append(values)
+    if to_write:
+        Document.write(*to_write)
+    created = Document.create(to_create) if to_create else []
+    Notification.notify_new_documents(created)
+    return created
+
+
+def _chunks(values, size=500):
+    for i in range(0, len(values), size):
+        yield values[i:i + size]

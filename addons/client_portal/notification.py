@@ -1,0 +1,75 @@
+import datetime
+
+from trytond.model import Index, ModelSQL, ModelView, fields
+from trytond.pool import Pool
+
+from .web_user import send_portal_email
+
+KINDS = [
+    ('new_document', "New document"),
+    ('overdue', "Overdue document"),
+    ]
+
+
+class Notification(ModelSQL, ModelView):
+    "Notification shown to a portal client"
+    __name__ = 'portal.notification'
+
+    party = fields.Many2One(
+        'party.party', "Client", required=True, ondelete='CASCADE')
+    kind = fields.Selection(KINDS, "Kind", required=True)
+    document = fields.Many2One(
+        'portal.document', "Document", ondelete='CASCADE')
+    read_at = fields.Timestamp("Read")
+    date = fields.Function(fields.Timestamp("Date"), 'get_date')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.__access__.add('party')
+        t = cls.__table__()
+        cls._sql_indexes.add(Index(t,
+                (t.party, Index.Equality()),
+                (t.create_date, Index.Range(order='DESC'))))
+        cls._order = [('create_date', 'DESC'), ('id', 'DESC')]
+
+    def get_date(self, name):
+        return self.create_date
+
+    @classmethod
+    def notify_new_documents(cls, documents):
+        "Notify on the portal, and by e-mail the users who want it"
+        cls.create([{
+                    'party': d.party.id,
+                    'kind': 'new_document',
+                    'document': d.id,
+                    } for d in documents])
+        for document in documents:
+            for user in document.party.portal_users:
+                if user.active and user.notify_documents and user.email:
+                    with_ctx = user.portal_language or 'pl'
+                    send_portal_email(
+                        'portal.email.new_document', document, user.email,
+                        with_ctx)
+
+    @classmethod
+    def notify_overdue(cls):
+        "Cron: notify once per document that became overdue"
+        pool = Pool()
+        Document = pool.get('portal.document')
+        overdue = Document.search([('overdue', '=', True)])
+        notified = {n.document.id for n in cls.search([
+                    ('kind', '=', 'overdue'),
+                    ('document', 'in', [d.id for d in overdue]),
+                    ])}
+        cls.create([{
+                    'party': d.party.id,
+                    'kind': 'overdue',
+                    'document': d.id,
+                    } for d in overdue if d.id not in notified])
+
+    @classmethod
+    def mark_read(cls, notifications):
+        cls.write([n for n in notifications if not n.read_at], {
+                'read_at': datetime.datetime.now(),
+                })

@@ -1,0 +1,207 @@
+from stdnum import iban as stdnum_iban
+from stdnum.pl import nip as stdnum_nip
+from trytond.i18n import gettext
+from trytond.model import ModelSQL, ModelView, fields
+from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Eval
+from trytond.tools.email_ import EmailNotValidError, validate_email
+
+# The client's base data as the portal shows it: a flat form over party,
+# address, contact mechanisms, tax identifier and bank account.
+BASE_DATA_FIELDS = [
+    'street', 'postal_code', 'city', 'country',
+    'email', 'phone', 'tax_number', 'iban']
+
+
+class Party(metaclass=PoolMeta):
+    __name__ = 'party.party'
+
+    portal_client = fields.Boolean(
+        "Portal Client", help="The party is a client of the firm's portal.")
+    portal_manager = fields.Many2One(
+        'res.user', "Portal Manager", ondelete='RESTRICT',
+        states={'invisible': ~Eval('portal_client', False)},
+        help="The staff member who looks after this client.")
+    portal_users = fields.One2Many(
+        'web.user', 'party', "Portal Users",
+        states={'invisible': ~Eval('portal_client', False)})
+    portal_changes = fields.One2Many(
+        'portal.party.change', 'party', "Changes Made in the Portal",
+        readonly=True,
+        states={'invisible': ~Eval('portal_client', False)})
+
+    @classmethod
+    def default_portal_client(cls):
+        return False
+
+    def portal_base_data(self):
+        "Return the base data as a dictionary of strings"
+        address = self.address_get()
+        tax = self._portal_tax_identifier()
+        account = self._portal_bank_account()
+        return {
+            'name': self.name,
+            'street': (address.street_unstructured or '') if address else '',
+            'postal_code': (address.postal_code or '') if address else '',
+            'city': (address.city or '') if address else '',
+            'country': (address.country.code or '')
+            if address and address.country else '',
+            'email': self.email or '',
+            'phone': self.phone or '',
+            'tax_number': tax.code if tax else '',
+            'iban': account.numbers[0].number
+            if account and account.numbers else '',
+            }
+
+    def _portal_tax_identifier(self):
+        for identifier in self.identifiers:
+            if identifier.type in {'pl_vat', 'eu_vat'}:
+                return identifier
+
+    def _portal_bank_account(self):
+        pool = Pool()
+        Account = pool.get('bank.account')
+        accounts = Account.search([('owners', '=', self.id)], limit=1)
+        return accounts[0] if accounts else None
+
+    @classmethod
+    def portal_validate_base_data(cls, values):
+        "Return a dictionary of field name to error message"
+        pool = Pool()
+        Country = pool.get('country.country')
+        errors = {}
+        email = values.get('email', '').strip()
+        if email:
+            try:
+                validate_email(email)
+            except EmailNotValidError:
+                errors['email'] = gettext('client_portal.msg_invalid_email')
+        tax_number = values.get('tax_number', '').strip()
+        if tax_number:
+            country = values.get('country') or 'PL'
+            if (country == 'PL' or tax_number.upper().startswith('PL')):
+                if not stdnum_nip.is_valid(tax_number):
+                    errors['tax_number'] = gettext(
+                        'client_portal.msg_invalid_nip')
+        iban = values.get('iban', '').strip()
+        if iban and not stdnum_iban.is_valid(iban):
+            errors['iban'] = gettext('client_portal.msg_invalid_iban')
+        country = values.get('country', '').strip()
+        if country and not Country.search([('code', '=', country)]):
+            errors['country'] = gettext('client_portal.msg_invalid_country')
+        for name in ['street', 'city', 'phone']:
+            if len(values.get(name, '')) > 200:
+                errors[name] = gettext('client_portal.msg_too_long')
+        if len(values.get('postal_code', '')) > 20:
+            errors['postal_code'] = gettext('client_portal.msg_too_long')
+        return errors
+
+    def portal_write_base_data(self, values, web_user):
+        """Apply the changed base data and log every change for the staff.
+        The caller validated the values with portal_validate_base_data."""
+        pool = Pool()
+        Address = pool.get('party.address')
+        ContactMechanism = pool.get('party.contact_mechanism')
+        Identifier = pool.get('party.identifier')
+        BankAccount = pool.get('bank.account')
+        BankNumber = pool.get('bank.account.number')
+        Country = pool.get('country.country')
+        Change = pool.get('portal.party.change')
+
+        old = self.portal_base_data()
+        new = {k: (values.get(k) or '').strip() for k in BASE_DATA_FIELDS}
+        if new['tax_number']:
+            new['tax_number'] = stdnum_nip.compact(new['tax_number'])
+        if new['iban']:
+            new['iban'] = stdnum_iban.compact(new['iban'])
+        new['country'] = new['country'].upper()
+        changed = [k for k in BASE_DATA_FIELDS if new[k] != old.get(k, '')]
+        if not changed:
+            return []
+
+        if {'street', 'postal_code', 'city', 'country'} & set(changed):
+            address = self.address_get() or Address(party=self)
+            address.street_unstructured = new['street']
+            address.postal_code = new['postal_code']
+            address.city = new['city']
+            countries = Country.search([('code', '=', new['country'])])
+            address.country = countries[0] if countries else None
+            address.save()
+        for type_ in ['email', 'phone']:
+            if type_ not in changed:
+                continue
+            mechanisms = ContactMechanism.search([
+                    ('party', '=', self.id), ('type', '=', type_)], limit=1)
+            if mechanisms and new[type_]:
+                mechanism, = mechanisms
+                mechanism.value = new[type_]
+                mechanism.save()
+            elif mechanisms:
+                ContactMechanism.delete(mechanisms)
+            elif new[type_]:
+                ContactMechanism(
+                    party=self, type=type_, value=new[type_]).save()
+        if 'tax_number' in changed:
+            identifier = self._portal_tax_identifier()
+            if identifier and new['tax_number']:
+                identifier.type = 'pl_vat'
+                identifier.code = new['tax_number']
+                identifier.save()
+            elif identifier:
+                Identifier.delete([identifier])
+            elif new['tax_number']:
+                Identifier(party=self, type='pl_vat',
+                    code=new['tax_number']).save()
+        if 'iban' in changed:
+            account = self._portal_bank_account()
+            if account and account.numbers and new['iban']:
+                number = account.numbers[0]
+                number.number = new['iban']
+                number.save()
+            elif account and not new['iban']:
+                BankAccount.delete([account])
+            elif new['iban']:
+                account = account or BankAccount(owners=[self])
+                account.save()
+                BankNumber(account=account, type='iban',
+                    number=new['iban']).save()
+        Change.create([{
+                    'party': self.id,
+                    'web_user': web_user.id,
+                    'field': name,
+                    'old_value': old.get(name, ''),
+                    'new_value': new[name],
+                    } for name in changed])
+        return changed
+
+
+class PartyChange(ModelSQL, ModelView):
+    "Change of a client's base data made in the portal"
+    __name__ = 'portal.party.change'
+
+    party = fields.Many2One(
+        'party.party', "Party", required=True, ondelete='CASCADE')
+    web_user = fields.Many2One(
+        'web.user', "Portal User", ondelete='SET NULL', readonly=True)
+    field = fields.Selection([
+            ('street', "Street"),
+            ('postal_code', "Postal Code"),
+            ('city', "City"),
+            ('country', "Country"),
+            ('email', "E-mail"),
+            ('phone', "Phone"),
+            ('tax_number', "Tax Number"),
+            ('iban', "Bank Account"),
+            ], "Field", readonly=True, required=True)
+    old_value = fields.Char("Old Value", readonly=True)
+    new_value = fields.Char("New Value", readonly=True)
+    date = fields.Function(fields.Timestamp("Date"), 'get_date')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.__access__.add('party')
+        cls._order.insert(0, ('create_date', 'DESC'))
+
+    def get_date(self, name):
+        return self.create_date

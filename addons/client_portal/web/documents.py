@@ -1,0 +1,220 @@
+"The financial documents the firm issued to the client (seed 004)"
+import datetime
+from decimal import Decimal, InvalidOperation
+
+from trytond.i18n import gettext
+from trytond.protocols.wrappers import HTTPStatus, Response, abort
+
+from ..document import AMOUNT_FIELDS, DOCUMENT_TYPES
+from .access import portal_route
+
+PER_PAGE = (10, 25, 50, 100)
+TABS = ('all', 'unpaid', 'paid', 'overdue')
+SORTS = ('number', 'date', 'due_date', 'document_type', 'currency',
+    'tax_base', 'vat', 'total', 'paid', 'remaining', 'first_downloaded_at')
+MAX_AMOUNT = Decimal('1e14')
+COLUMNS = ('number', 'date', 'due_date', 'document_type', 'currency',
+    *AMOUNT_FIELDS, 'first_downloaded_at')
+
+
+def labels():
+    "Column and tab labels in the request's language (message.xml)"
+    return {name: gettext(f'client_portal.msg_label_{name}')
+        for name in COLUMNS + TABS}
+
+
+def document_types(pool):
+    "Document type labels, translated like the field's selection"
+    Document = pool.get('portal.document')
+    selection = Document.fields_get(['document_type'])['document_type']
+    return dict(selection['selection'])
+
+
+class Filters:
+    """The table's query string, parsed. A value that cannot be used is
+    dropped from the search and reported next to its field; the form
+    keeps what was typed."""
+
+    def __init__(self, args, currencies):
+        self.raw = {k: v for k, v in args.items()}
+        self.errors = {}
+        self.domain = []
+        self.tab = self._choice('tab', TABS, 'all')
+        self.sort = self._choice('sort', SORTS, 'date')
+        self.direction = self._choice('dir', ('asc', 'desc'), 'desc')
+        self.per_page = self._int('per_page', 25, allowed=PER_PAGE)
+        self.page = self._int('page', 1, minimum=1, maximum=10 ** 6)
+        q = args.get('q', '').strip()[:100]
+        if q:
+            self.domain.append(('number', 'ilike', f'%{_escape_like(q)}%'))
+        type_ = self._choice(
+            'type', [t for t, _ in DOCUMENT_TYPES], None)
+        if type_:
+            self.domain.append(('document_type', '=', type_))
+        currency = self._choice('currency', list(currencies), None)
+        if currency:
+            self.domain.append(('currency', '=', currencies[currency]))
+        for name in ('date', 'due_date'):
+            start = self._date(f'{name}_from')
+            end = self._date(f'{name}_to')
+            if start:
+                self.domain.append((name, '>=', start))
+            if end:
+                self.domain.append((name, '<=', end))
+        for name in AMOUNT_FIELDS:
+            low = self._amount(f'{name}_min')
+            high = self._amount(f'{name}_max')
+            if low is not None:
+                self.domain.append((name, '>=', low))
+            if high is not None:
+                self.domain.append((name, '<=', high))
+        downloaded = self._choice('downloaded', ('yes', 'no'), None)
+        if downloaded:
+            self.domain.append(('first_downloaded_at',
+                    '!=' if downloaded == 'yes' else '=', None))
+        if self.tab == 'unpaid':
+            self.domain.append(('state', '=', 'issued'))
+        elif self.tab == 'paid':
+            self.domain.append(('state', '=', 'paid'))
+        elif self.tab == 'overdue':
+            self.domain.append(('overdue', '=', True))
+
+    def _value(self, name):
+        return self.raw.get(name, '').strip()
+
+    def _choice(self, name, choices, default):
+        value = self._value(name)
+        if not value:
+            return default
+        if value not in choices:
+            self.errors[name] = 'invalid'
+            return default
+        return value
+
+    def _int(self, name, default, minimum=None, maximum=None, allowed=None):
+        value = self._value(name)
+        if not value:
+            return default
+        try:
+            number = int(value)
+        except ValueError:
+            number = None
+        if (number is None or (allowed and number not in allowed)
+                or (minimum is not None and number < minimum)
+                or (maximum is not None and number > maximum)):
+            self.errors[name] = 'invalid'
+            return default
+        return number
+
+    def _date(self, name):
+        value = self._value(name)
+        if not value:
+            return None
+        try:
+            date = datetime.date.fromisoformat(value)
+        except ValueError:
+            date = None
+        if date is None or not (1900 <= date.year <= 2200):
+            self.errors[name] = 'invalid'
+            return None
+        return date
+
+    def _amount(self, name):
+        value = self._value(name).replace(' ', '').replace(',', '.')
+        if not value:
+            return None
+        try:
+            amount = Decimal(value)
+        except InvalidOperation:
+            amount = None
+        if amount is None or not amount.is_finite() \
+                or abs(amount) >= MAX_AMOUNT:
+            self.errors[name] = 'invalid'
+            return None
+        return amount
+
+    @property
+    def order(self):
+        direction = self.direction.upper()
+        if self.sort == 'currency':
+            return [('currency.code', direction), ('id', direction)]
+        return [(self.sort, direction), ('id', direction)]
+
+    def query(self, **changes):
+        "The query string with some values changed, for links"
+        values = {k: v for k, v in self.raw.items()
+            if v and k not in self.errors}
+        values.update(changes)
+        return {k: v for k, v in values.items() if v not in (None, '')}
+
+    def sort_query(self, column):
+        direction = 'asc'
+        if self.sort == column and self.direction == 'asc':
+            direction = 'desc'
+        return self.query(sort=column, dir=direction, page=None)
+
+    def page_numbers(self, pages):
+        "First, last and the pages around the current one"
+        around = range(max(1, self.page - 2), min(pages, self.page + 2) + 1)
+        return sorted(set(around) | {1, pages})
+
+    @property
+    def active(self):
+        ignored = {'tab', 'sort', 'dir', 'page', 'per_page'}
+        return any(v for k, v in self.raw.items()
+            if k not in ignored and k not in self.errors)
+
+
+def _escape_like(value):
+    return (value.replace('\\', '\\\\').replace('%', '\\%')
+        .replace('_', '\\_'))
+
+
+def _currencies(pool):
+    Currency = pool.get('currency.currency')
+    return {c.code: c.id for c in Currency.search([])}
+
+
+@portal_route('/documents')
+def documents(request, portal):
+    Document = portal.pool.get('portal.document')
+    currencies = _currencies(portal.pool)
+    filters = Filters(request.args, currencies)
+    count = Document.search_count(filters.domain)
+    pages = max(1, -(-count // filters.per_page))
+    if filters.page > pages:
+        filters.errors['page'] = 'invalid'
+        filters.page = pages
+    records = Document.search(filters.domain,
+        offset=(filters.page - 1) * filters.per_page,
+        limit=filters.per_page, order=filters.order)
+    template = 'documents.html'
+    if request.headers.get('HX-Request') == 'true':
+        template = 'documents_results.html'
+    return portal.render(template, filters=filters,
+        documents=records, count=count, pages=pages,
+        currencies=sorted(currencies), tabs=TABS, columns=COLUMNS,
+        amount_fields=AMOUNT_FIELDS, labels=labels(),
+        document_types=document_types(portal.pool))
+
+
+@portal_route('/documents/<int:document_id>')
+def document(request, portal, document_id):
+    document = portal.get_or_404('portal.document', document_id)
+    return portal.render('document.html', document=document,
+        labels=labels(), document_types=document_types(portal.pool))
+
+
+@portal_route('/documents/<int:document_id>.pdf', readonly=False)
+def document_pdf(request, portal, document_id):
+    Document = portal.pool.get('portal.document')
+    document = portal.get_or_404('portal.document', document_id)
+    content = document.get_pdf()
+    if not content:
+        abort(HTTPStatus.NOT_FOUND)
+    Document.record_download([document], portal.web_user)
+    disposition = 'inline' if request.args.get('inline') else 'attachment'
+    response = Response(bytes(content), content_type='application/pdf',
+        headers={'Content-Disposition':
+            f'{disposition}; filename="{document.pdf_filename}"'})
+    return portal.respond(response)

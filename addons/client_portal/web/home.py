@@ -1,0 +1,34 @@
+"Home page: news, notifications and what is due"
+from .access import portal_route
+
+NOTIFICATIONS = 8
+NEWS = 5
+
+
+@portal_route('/')
+def home(request, portal):
+    pool = portal.pool
+    News = pool.get('portal.news')
+    Notification = pool.get('portal.notification')
+    Document = pool.get('portal.document')
+    return portal.render('home.html',
+        news=News.latest(NEWS),
+        notifications=Notification.search([], limit=NOTIFICATIONS),
+        unread=Notification.search_count([('read_at', '=', None)]),
+        totals=Document.totals_by_currency([]))
+
+
+@portal_route('/news/<int:news_id>')
+def news(request, portal, news_id):
+    post = portal.get_or_404('portal.news', news_id)
+    return portal.render('news.html', post=post)
+
+
+@portal_route('/notifications/<int:notification_id>', methods=('POST',))
+def open_notification(request, portal, notification_id):
+    Notification = portal.pool.get('portal.notification')
+    notification = portal.get_or_404('portal.notification', notification_id)
+    Notification.mark_read([notification])
+    if notification.document:
+        return portal.redirect(f'documents/{notification.document.id}')
+    return portal.redirect('')

@@ -1,0 +1,1 @@
+"Civil-law contracts and payroll bills (rachunki) of portal clients"

@@ -1,0 +1,92 @@
+"""Create the demo database (SQLite, from config/demo.conf) if it does not
+exist, fill it with a Polish firm's demo data, and print how to use it."""
+import argparse
+import configparser
+import os
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MODULES = ['client_portal', 'bitrix_bridge', 'payroll_account']
+
+
+def database_file(config_file, name):
+    config = configparser.ConfigParser()
+    config.read(config_file)
+    path = config.get('database', 'path', fallback='var/db')
+    return os.path.join(ROOT, path, name + '.sqlite'), config
+
+
+def create(config_file, name):
+    path, _ = database_file(config_file, name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    open(path, 'a').close()
+    admin = os.path.join(os.path.dirname(sys.executable), 'trytond-admin')
+    env = dict(os.environ, TRYTONPASSFILE=os.path.join(
+            ROOT, 'config', 'demo-admin-password'))
+    subprocess.run([admin, '-c', config_file, '-d', name,
+            '--email', 'admin@portico.localhost', '-u', *MODULES,
+            '--activate-dependencies', '-l', 'pl'], check=True, env=env)
+    fill(config_file, name)
+
+
+def fill(config_file, name):
+    from trytond.config import update_etc
+    update_etc(config_file)
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+    Pool.start()
+    pool = Pool(name)
+    with Transaction().start(name, 0, readonly=True):
+        pool.init()
+    from client_portal.demo import build_demo, run_in_transaction
+    run_in_transaction(name, build_demo, context={'language': 'pl'})
+
+
+def info(config):
+    from client_portal.demo import (
+        CLIENTS, DEMO_PASSWORD, STAFF_PASSWORD, USERS)
+    listen = config.get('web', 'listen', fallback='localhost:8000')
+    base = config.get('portal', 'base_url', fallback=f'http://{listen}')
+    name = config.get('portal', 'database', fallback='portico')
+    print(f"""
+Portico demo
+  Back office (Tryton web client): {base}/   database "{name}"
+      admin / {open(os.path.join(ROOT, 'config', 'demo-admin-password')).read().strip()}   (everything)
+      marta, piotr (managers), ewa (accountant), jan (head) / {STAFF_PASSWORD}
+  Client portal: {base}/{name}/portal/""")
+    for index, email, *_ in USERS:
+        print(f"      {email} / {DEMO_PASSWORD}   ({CLIENTS[index][0]})")
+    print("  E-mails sent by the demo are caught in var/mail/ (.eml files)\n")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('-c', '--config', default='config/demo.conf')
+    parser.add_argument('-d', '--database', default=None)
+    parser.add_argument('--force', action='store_true',
+        help="drop and recreate the demo database")
+    args = parser.parse_args()
+    config_file = os.path.join(ROOT, args.config)
+    _, config = database_file(config_file, 'x')
+    name = args.database or config.get(
+        'portal', 'database', fallback='portico')
+    path, _ = database_file(config_file, name)
+    if args.force and os.path.exists(path):
+        os.remove(path)
+    if not os.path.exists(path) or not os.path.getsize(path):
+        started = time.monotonic()
+        print(f"Creating the demo database {path} …", flush=True)
+        try:
+            create(config_file, name)
+        except BaseException:
+            if os.path.exists(path):
+                os.remove(path)
+            raise
+        print(f"Demo database ready in {time.monotonic() - started:.0f} s")
+    info(config)
+
+
+if __name__ == '__main__':
+    main()
