@@ -415,7 +415,9 @@ def create_invoice(firm, party, date, lines, currency=None, term_days=14,
     pool = Pool()
     Invoice = pool.get('account.invoice')
     currency = currency or firm.pln
-    with Transaction().set_context(company=firm.company.id):
+    # Past invoices have past due dates: not a mistake to warn about here
+    with Transaction().set_context(
+            company=firm.company.id, _skip_warnings=True):
         invoice, = Invoice.create([{
                     'type': 'out',
                     'company': firm.company.id,
@@ -458,7 +460,8 @@ def pay(firm, invoice, amount, date):
     with Transaction().set_context(company=firm.company.id):
         invoice = Invoice(invoice.id)
         lines = invoice.pay_invoice(
-            Decimal(amount), firm.payment_method, date)
+            invoice.currency.round(Decimal(amount)), firm.payment_method,
+            date)
         invoice = Invoice(invoice.id)
         if invoice.amount_to_pay == 0:
             to_reconcile = [l for l in invoice.lines_to_pay

@@ -72,7 +72,6 @@ class Document(ModelSQL, ModelView):
     @classmethod
     def __setup__(cls):
         super().__setup__()
-        cls.__access__.add('party')
         t = cls.__table__()
         cls._sql_indexes.update({
                 Index(t, (t.party, Index.Equality()),

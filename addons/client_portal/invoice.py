@@ -17,7 +17,7 @@ class Invoice(metaclass=PoolMeta):
     __name__ = 'account.invoice'
 
     portal_first_downloaded_at = fields.Function(
-        fields.Timestamp("Client Downloaded"),
+        fields.Timestamp("First Downloaded by Client"),
         'get_portal_first_downloaded_at')
 
     @property
@@ -112,7 +112,8 @@ class Invoice(metaclass=PoolMeta):
             'vat': self.tax_amount,
             'total': total,
             'paid': paid,
-            'remaining': total - paid if state == 'issued' else Decimal(0),
+            'remaining': self.currency.round(
+                total - paid if state == 'issued' else Decimal(0)),
             'state': state,
             }
 

@@ -6,6 +6,9 @@ from trytond.transaction import Transaction
 # from RPC contexts).
 PARTY_KEY = '_portal_party'
 WEB_USER_KEY = '_portal_web_user'
+# Models whose staff rules depend on who the user is (assigned manager)
+USER_RULE_MODELS = {'party.party', 'web.user', 'portal.document',
+    'portal.notification', 'portal.party.change'}
 
 
 class Rule(metaclass=PoolMeta):
@@ -19,6 +22,7 @@ class Rule(metaclass=PoolMeta):
         context['portal_web_user'] = (
             transaction_context.get(WEB_USER_KEY) or -1)
         context['portal_company_parties'] = _company_parties()
+        context['user_id'] = Transaction().user
         return context
 
     @classmethod
@@ -26,9 +30,13 @@ class Rule(metaclass=PoolMeta):
         # Every portal client runs as the same service user with the same
         # groups: without the client in the key, the first client's domain
         # would be cached and served to everybody.
-        context = Transaction().context
-        return super()._get_cache_key(model_names) + (
+        transaction = Transaction()
+        context = transaction.context
+        key = super()._get_cache_key(model_names) + (
             context.get(PARTY_KEY), context.get(WEB_USER_KEY))
+        if model_names & USER_RULE_MODELS:
+            key += (transaction.user,)
+        return key
 
 
 def _company_parties():

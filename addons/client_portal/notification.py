@@ -26,7 +26,6 @@ class Notification(ModelSQL, ModelView):
     @classmethod
     def __setup__(cls):
         super().__setup__()
-        cls.__access__.add('party')
         t = cls.__table__()
         cls._sql_indexes.add(Index(t,
                 (t.party, Index.Equality()),

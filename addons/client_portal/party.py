@@ -1,10 +1,15 @@
+import re
+
 from stdnum import iban as stdnum_iban
 from stdnum.pl import nip as stdnum_nip
+
 from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
-from trytond.tools.email_ import EmailNotValidError, validate_email
+from trytond.transaction import without_check_access
+
+EMAIL = re.compile(r'^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$')
 
 # The client's base data as the portal shows it: a flat form over party,
 # address, contact mechanisms, tax identifier and bank account.
@@ -17,7 +22,7 @@ class Party(metaclass=PoolMeta):
     __name__ = 'party.party'
 
     portal_client = fields.Boolean(
-        "Portal Client", help="The party is a client of the firm's portal.")
+        "Portal Client", help="The party can use the firm's client portal.")
     portal_manager = fields.Many2One(
         'res.user', "Portal Manager", ondelete='RESTRICT',
         states={'invisible': ~Eval('portal_client', False)},
@@ -64,29 +69,28 @@ class Party(metaclass=PoolMeta):
         accounts = Account.search([('owners', '=', self.id)], limit=1)
         return accounts[0] if accounts else None
 
-    @classmethod
-    def portal_validate_base_data(cls, values):
+    def portal_validate_base_data(self, values):
         "Return a dictionary of field name to error message"
         pool = Pool()
         Country = pool.get('country.country')
         errors = {}
         email = values.get('email', '').strip()
-        if email:
-            try:
-                validate_email(email)
-            except EmailNotValidError:
-                errors['email'] = gettext('client_portal.msg_invalid_email')
+        if email and (len(email) > 254 or not EMAIL.match(email)):
+            errors['email'] = gettext('client_portal.msg_invalid_email')
         tax_number = values.get('tax_number', '').strip()
-        if tax_number:
-            country = values.get('country') or 'PL'
-            if (country == 'PL' or tax_number.upper().startswith('PL')):
-                if not stdnum_nip.is_valid(tax_number):
-                    errors['tax_number'] = gettext(
-                        'client_portal.msg_invalid_nip')
+        country = values.get('country', '').strip().upper()
+        foreign = bool(country and country != 'PL'
+            and Country.search([('code', '=', country)]))
+        # A Polish NIP is checked; a foreign company's number is kept as is
+        if tax_number and not foreign and not stdnum_nip.is_valid(tax_number):
+            errors['tax_number'] = gettext('client_portal.msg_invalid_nip')
+        elif len(tax_number) > 20:
+            errors['tax_number'] = gettext('client_portal.msg_too_long')
         iban = values.get('iban', '').strip()
         if iban and not stdnum_iban.is_valid(iban):
             errors['iban'] = gettext('client_portal.msg_invalid_iban')
-        country = values.get('country', '').strip()
+        elif iban and self._portal_iban_taken(stdnum_iban.compact(iban)):
+            errors['iban'] = gettext('client_portal.msg_iban_taken')
         if country and not Country.search([('code', '=', country)]):
             errors['country'] = gettext('client_portal.msg_invalid_country')
         for name in ['street', 'city', 'phone']:
@@ -95,6 +99,19 @@ class Party(metaclass=PoolMeta):
         if len(values.get('postal_code', '')) > 20:
             errors['postal_code'] = gettext('client_portal.msg_too_long')
         return errors
+
+    def _portal_iban_taken(self, iban):
+        """IBANs are unique: tell whether another party has this one (the
+        client can not search other parties' accounts, so this runs
+        without access checks and returns only a yes or no)"""
+        pool = Pool()
+        Number = pool.get('bank.account.number')
+        with without_check_access():
+            numbers = Number.search([
+                    ('number_compact', '=', iban),
+                    ('account.owners', '!=', self.id),
+                    ], limit=1)
+        return bool(numbers)
 
     def portal_write_base_data(self, values, web_user):
         """Apply the changed base data and log every change for the staff.
@@ -110,11 +127,12 @@ class Party(metaclass=PoolMeta):
 
         old = self.portal_base_data()
         new = {k: (values.get(k) or '').strip() for k in BASE_DATA_FIELDS}
-        if new['tax_number']:
-            new['tax_number'] = stdnum_nip.compact(new['tax_number'])
-        if new['iban']:
-            new['iban'] = stdnum_iban.compact(new['iban'])
         new['country'] = new['country'].upper()
+        # Identifiers are stored formatted: compare them compacted
+        compact = {'tax_number': stdnum_nip.compact, 'iban': stdnum_iban.compact}
+        for name, func in compact.items():
+            old[name] = func(old[name]) if old.get(name) else ''
+            new[name] = func(new[name]) if new[name] else ''
         changed = [k for k in BASE_DATA_FIELDS if new[k] != old.get(k, '')]
         if not changed:
             return []
@@ -200,7 +218,6 @@ class PartyChange(ModelSQL, ModelView):
     @classmethod
     def __setup__(cls):
         super().__setup__()
-        cls.__access__.add('party')
         cls._order.insert(0, ('create_date', 'DESC'))
 
     def get_date(self, name):

@@ -1,4 +1,6 @@
 import datetime
+import html
+import re
 import secrets
 import string
 
@@ -32,9 +34,19 @@ def send_portal_email(report_name, record, recipient, language):
     from_ = config.get('email', 'from')
     set_from_header(msg, from_, from_)
     msg['To'] = recipient
-    msg['Subject'] = title
+    msg['Subject'] = _html_title(msg) or title
     send_message_transactional(msg)
     return msg
+
+
+def _html_title(msg):
+    "The subject is the <title> of the rendered, translated e-mail"
+    part = msg.get_body(('html',))
+    if part is None:
+        return None
+    match = re.search(r'<title>(.*?)</title>', part.get_content(), re.S)
+    if match:
+        return ' '.join(html.unescape(match.group(1)).split())
 
 
 class WebUser(metaclass=PoolMeta):
@@ -50,7 +62,7 @@ class WebUser(metaclass=PoolMeta):
         help="Language of the portal pages and e-mails; "
         "empty follows the browser.")
     notify_documents = fields.Boolean(
-        "E-mail New Documents",
+        "Notify of New Documents by E-mail",
         help="Send an e-mail when the firm issues a new document.")
     invitation_sent_at = fields.Timestamp("Invitation Sent", readonly=True)
     last_login_at = fields.Timestamp("Last Login", readonly=True)
@@ -68,6 +80,11 @@ class WebUser(metaclass=PoolMeta):
                     'depends': ['active'],
                     },
                 })
+
+    # party.portal_users makes party the parent of web users
+    @fields.depends('_parent_party.email')
+    def on_change_party(self):
+        super().on_change_party()
 
     @classmethod
     def default_notify_documents(cls):

@@ -12,7 +12,7 @@ import logging
 import secrets
 from contextlib import contextmanager
 from functools import wraps
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from werkzeug.exceptions import HTTPException
 
@@ -59,6 +59,25 @@ class Portal:
         self.language = None
         self.csrf_token = _csrf_token(request)
         self._set_cookies = {}
+        self.title = self.firm_name = 'Portico'
+        self.has_logo = False
+        self.support_email = self.support_phone = None
+
+    def load_branding(self):
+        "The firm's name, contacts and whether it has a logo: one read"
+        if self.company is None:
+            return
+        Company = self.pool.get('company.company')
+        # The logo's size, not its bytes: the page only links to it
+        with Transaction().set_context({'company.company.logo': 'size'}):
+            values, = Company.read([self.company.id], [
+                    'portal_name', 'portal_support_email',
+                    'portal_support_phone', 'logo', 'party.name'])
+        self.firm_name = values['party.']['name']
+        self.title = values['portal_name'] or self.firm_name
+        self.has_logo = bool(values['logo'])
+        self.support_email = values['portal_support_email']
+        self.support_phone = values['portal_support_phone']
 
     def url(self, path='', **query):
         url = f'{self.request.script_root}/{quote(self.database)}/portal/'
@@ -73,23 +92,27 @@ class Portal:
     def static(self, name):
         return self.url('static/' + name)
 
-    def render(self, template, status=HTTPStatus.OK, **context):
+    def render(self, template, status=HTTPStatus.OK, partial=False,
+            **context):
+        formatter = _render.Formatter()
         context.update({
                 'portal': self,
                 'company': self.company,
                 'web_user': self.web_user,
                 'party': self.party,
                 'language': self.language,
-                'format_date': _render.format_date,
-                'format_datetime': _render.format_datetime,
-                'format_amount': _render.format_amount,
+                'format_date': formatter.date,
+                'format_datetime': formatter.datetime,
+                'format_amount': formatter.amount,
                 })
-        html = _render.render(template, **context)
+        html = _render.render(template, partial=partial, **context)
         return self.respond(Response(
                 html, status=status, content_type='text/html; charset=utf-8'))
 
     def redirect(self, path, **query):
-        return self.respond(redirect(self.url(path, **query)))
+        "303 See Other: after a POST the browser follows with a GET"
+        return self.respond(redirect(
+                self.url(path, **query), code=HTTPStatus.SEE_OTHER))
 
     def respond(self, response):
         for key, value in SECURITY_HEADERS.items():
@@ -213,9 +236,7 @@ def portal_route(rule, methods=('GET',), auth=True, readonly=None):
                 next_ = request.full_path.rstrip('?')
                 if request.method != 'GET':
                     next_ = None
-                response = portal.redirect('login', next=next_)
-                response.status_code = HTTPStatus.SEE_OTHER
-                return response
+                return portal.redirect('login', next=next_)
             portal.language = _request_language(request, web_user)
             portal.set_cookie(CSRF_COOKIE, portal.csrf_token)
             with client_access(pool, web_user, portal.company,
@@ -228,6 +249,7 @@ def portal_route(rule, methods=('GET',), auth=True, readonly=None):
                 if portal.company is not None:
                     Company = pool.get('company.company')
                     portal.company = Company(portal.company.id)
+                    portal.load_branding()
                 try:
                     return func(request, portal, **kwargs)
                 except AccessError:
@@ -280,6 +302,7 @@ def error_page(request, pool, status):
             portal.company = _company(pool)
             portal.language = _request_language(request)
             with client_access(pool, None, portal.company, portal.language):
+                portal.load_branding()
                 return portal.render(
                     'error.html', status=status, status_code=int(status),
                     message=gettext('client_portal.' + message_id))
@@ -298,7 +321,9 @@ def safe_next(portal, next_):
     if not next_:
         return None
     parts = urlsplit(next_)
-    if parts.scheme or parts.netloc or not next_.startswith(portal.url()):
+    prefix = f'{portal.request.script_root}/{portal.database}/portal/'
+    if (parts.scheme or parts.netloc or next_.startswith('//')
+            or not unquote(parts.path).startswith(prefix)):
         return None
     return next_
 

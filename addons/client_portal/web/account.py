@@ -84,7 +84,6 @@ def _change_password(portal, form):
 
 @portal_route('/company', methods=('GET', 'POST'))
 def company_data(request, portal):
-    Party = portal.pool.get('party.party')
     Country = portal.pool.get('country.country')
     party = portal.party
     form = party.portal_base_data()
@@ -93,7 +92,7 @@ def company_data(request, portal):
         form.update({k: request.form.get(k, '').strip()
                 for k in BASE_DATA_FIELDS})
         form['country'] = form['country'].upper()
-        errors = Party.portal_validate_base_data(form)
+        errors = party.portal_validate_base_data(form)
         if not errors:
             party.portal_write_base_data(form, portal.web_user)
             return portal.redirect('company', saved='1')

@@ -60,9 +60,7 @@ def logout(request, portal):
         with without_check_access(), Transaction().set_user(0):
             Session.remove(key)
     portal.set_cookie(SESSION_COOKIE, None)
-    response = portal.redirect('login')
-    response.status_code = HTTPStatus.SEE_OTHER
-    return response
+    return portal.redirect('login')
 
 
 @portal_route('/reset-password', methods=('GET', 'POST'), auth=False)
@@ -105,9 +103,7 @@ def set_password(request, portal):
                 except RateLimitException:
                     ok = False
             if ok:
-                response = portal.redirect('login', reset='done')
-                response.status_code = HTTPStatus.SEE_OTHER
-                return response
+                return portal.redirect('login', reset='done')
             return portal.render('set_password.html',
                 status=HTTPStatus.BAD_REQUEST, invalid=True, errors={},
                 email=email, token='')

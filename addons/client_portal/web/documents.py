@@ -18,9 +18,13 @@ COLUMNS = ('number', 'date', 'due_date', 'document_type', 'currency',
 
 
 def labels():
-    "Column and tab labels in the request's language (message.xml)"
+    "Column labels in the request's language (message.xml)"
     return {name: gettext(f'client_portal.msg_label_{name}')
-        for name in COLUMNS + TABS}
+        for name in COLUMNS}
+
+
+def tab_labels():
+    return {name: gettext(f'client_portal.msg_tab_{name}') for name in TABS}
 
 
 def document_types(pool):
@@ -188,13 +192,12 @@ def documents(request, portal):
     records = Document.search(filters.domain,
         offset=(filters.page - 1) * filters.per_page,
         limit=filters.per_page, order=filters.order)
-    template = 'documents.html'
-    if request.headers.get('HX-Request') == 'true':
-        template = 'documents_results.html'
-    return portal.render(template, filters=filters,
+    partial = request.headers.get('HX-Request') == 'true'
+    template = 'documents_results.html' if partial else 'documents.html'
+    return portal.render(template, partial=partial, filters=filters,
         documents=records, count=count, pages=pages,
         currencies=sorted(currencies), tabs=TABS, columns=COLUMNS,
-        amount_fields=AMOUNT_FIELDS, labels=labels(),
+        amount_fields=AMOUNT_FIELDS, labels=labels(), tab_labels=tab_labels(),
         document_types=document_types(portal.pool))
 
 

@@ -3,7 +3,7 @@
 Every template is also an ir.action.report record (portal_page.xml) so that
 Tryton extracts its strings into ir.translation and locale/*.po like any
 report; here they are loaded once per process with Genshi's loader, which
-resolves the xi:include of the shared layout."""
+resolves the xi:include of the shared head, header and footer."""
 import os
 from functools import lru_cache
 
@@ -15,7 +15,6 @@ from trytond.transaction import Transaction
 
 TEMPLATES = os.path.join(os.path.dirname(os.path.dirname(__file__)),
     'templates')
-LAYOUT = 'portal.page.layout'
 
 
 def report_name(filename):
@@ -23,7 +22,7 @@ def report_name(filename):
 
 
 class _Gettext:
-    "Look a string up in the page's translations, then the layout's"
+    "Look a string up in the template's translations"
 
     def __init__(self, names):
         self.names = names
@@ -50,10 +49,9 @@ class _Gettext:
 
 
 def _install_translator(template):
-    names = [report_name(template.filename)]
-    if names[0] != LAYOUT:
-        names.append(LAYOUT)
-    translator = Translator(_Gettext(names))
+    # First filter: only the template's own text, not its includes, which
+    # are translated by their own translator
+    translator = Translator(_Gettext([report_name(template.filename)]))
     template.filters.insert(0, translator)
     template.add_directives(Translator.NAMESPACE, translator)
 
@@ -65,30 +63,38 @@ def loader():
         callback=_install_translator, max_cache_size=100)
 
 
-def render(template, **context):
-    "Render a template of templates/ to a string"
+def render(template, partial=False, **context):
+    "Render a template of templates/ to a string; a partial has no doctype"
     return loader().load(template).generate(**context).render(
-        'html', doctype='html5', encoding=None)
+        'html', doctype=None if partial else 'html5', encoding=None)
 
 
-def lang():
-    Lang = Pool().get('ir.lang')
-    return Lang.get(Transaction().language)
+class Formatter:
+    """Dates and amounts in the request's language. The language is looked
+    up once per page: a documents page formats a few hundred values."""
 
+    def __init__(self):
+        Lang = Pool().get('ir.lang')
+        self.lang = Lang.get(Transaction().language)
+        self.thousands = self.lang.thousands_sep or ''
+        self.point = self.lang.decimal_point or '.'
 
-def format_date(value):
-    return lang().strftime(value) if value else ''
+    def date(self, value):
+        return self.lang.strftime(value) if value else ''
 
+    def datetime(self, value):
+        if not value:
+            return ''
+        return self.lang.strftime(value, format=self.lang.date + ' %H:%M')
 
-def format_datetime(value):
-    if not value:
-        return ''
-    return lang().strftime(value, format=lang().date + ' %H:%M')
-
-
-def format_amount(value, currency=None, symbol=False):
-    if value is None:
-        return ''
-    if currency is not None:
-        return lang().currency(value, currency, symbol=symbol, grouping=True)
-    return lang().format('%.2f', value, grouping=True)
+    def amount(self, value, currency=None, symbol=False):
+        if value is None:
+            return ''
+        if symbol and currency is not None:
+            return self.lang.currency(
+                value, currency, symbol=True, grouping=True)
+        digits = currency.digits if currency is not None else 2
+        text = f'{abs(value):,.{digits}f}'
+        text = text.replace(',', '\0').replace('.', self.point).replace(
+            '\0', self.thousands)
+        return ('-' if value < 0 else '') + text

@@ -1,0 +1,326 @@
+import datetime
+import time
+from decimal import Decimal
+
+from trytond.exceptions import RateLimitException
+from trytond.model.exceptions import AccessError
+from trytond.pool import Pool
+from trytond.tests.test_tryton import ModuleTestCase, with_transaction
+from trytond.transaction import Transaction, check_access
+
+from ..demo import (
+    create_client, create_invoice, create_portal_user, credit, nip, pay,
+    setup_firm)
+from ..ir import PARTY_KEY, WEB_USER_KEY
+
+TODAY = datetime.date(2026, 11, 23)
+LINES = [("Obsługa księgowa", 1, '1000.00', '23'),
+    ("Szkolenie", 2, '150.00', 'zw')]
+
+
+def _clients(firm):
+    a = create_client(firm, "Alfa sp. z o.o.", nip('677231994'),
+        "ul. Wielicka 28", '30-552', "Kraków", 'alfa@example.com', '1')
+    b = create_client(firm, "Beta S.A.", nip('583301245'),
+        "ul. Długa 45", '80-827', "Gdańsk", 'beta@example.com', '2')
+    return a, b
+
+
+def _as_client(web_user):
+    "The portal's access environment (web/access.py) for a web user"
+    pool = Pool()
+    ModelData = pool.get('ir.model.data')
+    transaction = Transaction()
+    user = ModelData.get_id('client_portal', 'user_portal')
+    return (transaction.set_user(user), transaction.set_context(**{
+                PARTY_KEY: web_user.party.id, WEB_USER_KEY: web_user.id}),
+        check_access())
+
+
+class ClientPortalTestCase(ModuleTestCase):
+    "Test the client_portal module"
+    module = 'client_portal'
+
+    @with_transaction()
+    def test_document_follows_invoice_and_payments(self):
+        "A posted invoice becomes a document that follows its payments"
+        pool = Pool()
+        Document = pool.get('portal.document')
+        firm = setup_firm(TODAY, logo=False)
+        client, _ = _clients(firm)
+        invoice = create_invoice(firm, client, TODAY, LINES)
+
+        document, = Document.search([('origin', '=', str(invoice))])
+        self.assertEqual(document.number, invoice.number)
+        self.assertEqual(document.document_type, 'invoice')
+        self.assertEqual(document.tax_base, Decimal('1300.00'))
+        self.assertEqual(document.vat, Decimal('230.00'))
+        self.assertEqual(document.total, Decimal('1530.00'))
+        self.assertEqual(
+            (document.paid, document.remaining, document.state),
+            (Decimal(0), Decimal('1530.00'), 'issued'))
+        self.assertTrue(bytes(document.get_pdf()).startswith(b'%PDF'))
+
+        pay(firm, invoice, Decimal('530.00'), TODAY)
+        document = Document(document.id)
+        self.assertEqual(
+            (document.paid, document.remaining, document.state),
+            (Decimal('530.00'), Decimal('1000.00'), 'issued'))
+
+        pay(firm, invoice, Decimal('1000.00'), TODAY)
+        document = Document(document.id)
+        self.assertEqual(
+            (document.paid, document.remaining, document.state),
+            (Decimal('1530.00'), Decimal(0), 'paid'))
+
+    @with_transaction()
+    def test_credit_note_document(self):
+        "A corrective invoice is a credit note document"
+        pool = Pool()
+        Document = pool.get('portal.document')
+        firm = setup_firm(TODAY, logo=False)
+        client, _ = _clients(firm)
+        invoice = create_invoice(firm, client, TODAY, LINES)
+        pay(firm, invoice, invoice.total_amount, TODAY)
+        credit_note = credit(firm, invoice, TODAY)
+
+        document, = Document.search([('origin', '=', str(credit_note))])
+        self.assertEqual(document.document_type, 'credit_note')
+        self.assertEqual(document.total, Decimal('-1530.00'))
+        self.assertEqual(document.remaining, Decimal('-1530.00'))
+        self.assertFalse(document.overdue)
+
+    @with_transaction()
+    def test_documents_reconcile_with_receivable(self):
+        "What the documents say is due equals the client's receivable"
+        pool = Pool()
+        Document = pool.get('portal.document')
+        Line = pool.get('account.move.line')
+        firm = setup_firm(TODAY, logo=False)
+        client, _ = _clients(firm)
+        for days, share in [(40, 1), (30, Decimal('0.25')), (10, 0), (5, 0)]:
+            date = TODAY - datetime.timedelta(days=days)
+            invoice = create_invoice(firm, client, date, LINES)
+            if share:
+                pay(firm, invoice, invoice.total_amount * share, date)
+        credit(firm, invoice, TODAY)
+
+        documents = Document.search([('party', '=', client.id)])
+        due = sum(d.remaining for d in documents)
+        lines = Line.search([
+                ('party', '=', client.id),
+                ('account', '=', firm.accounts.receivable.id),
+                ])
+        balance = sum(l.debit - l.credit for l in lines)
+        self.assertEqual(due, balance)
+        self.assertNotEqual(due, 0)
+
+    @with_transaction()
+    def test_overdue(self):
+        "Overdue: money still owed after the due date"
+        pool = Pool()
+        Document = pool.get('portal.document')
+        firm = setup_firm(TODAY, logo=False)
+        client, _ = _clients(firm)
+        today = datetime.date.today()
+        old = create_invoice(firm, client,
+            today - datetime.timedelta(days=60), LINES)
+        create_invoice(firm, client, today, LINES)
+
+        overdue = Document.search([('overdue', '=', True)])
+        self.assertEqual([d.number for d in overdue], [old.number])
+        self.assertEqual(len(Document.search([('overdue', '=', False)])), 1)
+
+    @with_transaction()
+    def test_client_isolation_rules(self):
+        "The service user sees only the documents of the request's client"
+        pool = Pool()
+        Document = pool.get('portal.document')
+        Party = pool.get('party.party')
+        firm = setup_firm(TODAY, logo=False)
+        a, b = _clients(firm)
+        inv_a = create_invoice(firm, a, TODAY, LINES)
+        inv_b = create_invoice(firm, b, TODAY, LINES)
+        user_a = create_portal_user(a, 'a@example.com', 'Secret-Pass-1')
+        user_b = create_portal_user(b, 'b@example.com', 'Secret-Pass-1')
+        doc_b, = Document.search([('origin', '=', str(inv_b))])
+        # The firm's own party is readable (branding), its documents not
+        Document.copy([doc_b], {'party': firm.company.party.id})
+
+        # The rule cache is per process: the second client must not be
+        # served the first client's cached domain.
+        for web_user, invoice in [(user_a, inv_a), (user_b, inv_b),
+                (user_a, inv_a)]:
+            set_user, set_context, access = _as_client(web_user)
+            with set_user, set_context, access:
+                self.assertEqual(
+                    [d.number for d in Document.search([])],
+                    [invoice.number])
+                self.assertEqual(
+                    {p.id for p in Party.search([])},
+                    {web_user.party.id, firm.company.party.id})
+
+        set_user, set_context, access = _as_client(user_a)
+        with set_user, set_context, access:
+            self.assertEqual(Document.search([('id', '=', doc_b.id)]), [])
+            with self.assertRaises(AccessError):
+                Document.read([doc_b.id], ['number'])
+            with self.assertRaises(AccessError):
+                Document.write([Document(doc_b.id)], {
+                        'first_downloaded_at': datetime.datetime.now()})
+            with self.assertRaises(AccessError):
+                Party.write([b], {'name': "Hijacked"})
+
+    @with_transaction()
+    def test_no_client_sees_nothing(self):
+        "Without a client in the context the service user sees nothing"
+        pool = Pool()
+        Document = pool.get('portal.document')
+        ModelData = pool.get('ir.model.data')
+        firm = setup_firm(TODAY, logo=False)
+        a, _ = _clients(firm)
+        create_invoice(firm, a, TODAY, LINES)
+        transaction = Transaction()
+        with transaction.set_user(
+                ModelData.get_id('client_portal', 'user_portal')), \
+                check_access():
+            self.assertEqual(Document.search([]), [])
+
+    @with_transaction()
+    def test_staff_cannot_read_secrets(self):
+        "No staff user reads password hashes or reset tokens"
+        pool = Pool()
+        User = pool.get('res.user')
+        WebUser = pool.get('web.user')
+        Party = pool.get('party.party')
+        ModelData = pool.get('ir.model.data')
+        firm = setup_firm(TODAY, logo=False)
+        a, _ = _clients(firm)
+        create_portal_user(a, 'a@example.com', 'Secret-Pass-1')
+        manager, = User.create([{
+                    'login': 'manager', 'name': "Manager",
+                    'groups': [('add', [ModelData.get_id(
+                                    'client_portal',
+                                    'group_portal_manager')])],
+                    }])
+        Party.write([a], {'portal_manager': manager.id})
+        with Transaction().set_user(manager.id), check_access():
+            self.assertTrue(WebUser.search_read([], fields_names=['email']))
+            for field in ['password_hash', 'reset_password_token',
+                    'email_token']:
+                with self.assertRaises(AccessError):
+                    WebUser.search_read([], fields_names=[field])
+
+    @with_transaction()
+    def test_manager_sees_assigned_clients(self):
+        "A portal manager sees only the clients assigned to them"
+        pool = Pool()
+        User = pool.get('res.user')
+        Party = pool.get('party.party')
+        Document = pool.get('portal.document')
+        ModelData = pool.get('ir.model.data')
+        firm = setup_firm(TODAY, logo=False)
+        a, b = _clients(firm)
+        group = ModelData.get_id('client_portal', 'group_portal_manager')
+        marta, piotr = User.create([
+                {'login': 'marta', 'name': "Marta",
+                    'groups': [('add', [group])]},
+                {'login': 'piotr', 'name': "Piotr",
+                    'groups': [('add', [group])]},
+                ])
+        Party.write([a], {'portal_manager': marta.id})
+        Party.write([b], {'portal_manager': piotr.id})
+        create_invoice(firm, a, TODAY, LINES)
+        create_invoice(firm, b, TODAY, LINES)
+        for manager, client in [(marta, a), (piotr, b)]:
+            with Transaction().set_user(manager.id), check_access():
+                clients = Party.search([('portal_client', '=', True)])
+                self.assertEqual(clients, [client])
+                self.assertEqual(
+                    {d.party for d in Document.search([])}, {client})
+
+    @with_transaction()
+    def test_base_data_validation(self):
+        "Wrong NIP, IBAN or e-mail are reported per field"
+        firm = setup_firm(TODAY, logo=False)
+        a, _ = _clients(firm)
+        errors = a.portal_validate_base_data({
+                'tax_number': '1234567890', 'iban': 'PL00 1234',
+                'email': 'not-an-email', 'country': 'PL',
+                })
+        self.assertEqual(
+            set(errors), {'tax_number', 'iban', 'email'})
+        self.assertEqual(a.portal_validate_base_data({
+                    'tax_number': nip('677231994'),
+                    'iban': 'PL27114020040000300201355387',
+                    'email': 'ok@example.com', 'country': 'PL',
+                    }), {})
+
+    @with_transaction()
+    def test_base_data_change_is_logged(self):
+        "A change made by the client is applied and logged for the staff"
+        pool = Pool()
+        Change = pool.get('portal.party.change')
+        firm = setup_firm(TODAY, logo=False)
+        a, _ = _clients(firm)
+        user = create_portal_user(a, 'a@example.com', 'Secret-Pass-1')
+        values = a.portal_base_data()
+        values.update(city="Poznań", iban='PL27114020040000300201355387')
+        set_user, set_context, access = _as_client(user)
+        with set_user, set_context, access:
+            changed = a.portal_write_base_data(values, user)
+        self.assertEqual(set(changed), {'city', 'iban'})
+        self.assertEqual(a.portal_base_data()['city'], "Poznań")
+        self.assertEqual({(c.field, c.new_value) for c in Change.search([])},
+            {('city', "Poznań"), ('iban', 'PL27114020040000300201355387')})
+
+    @with_transaction()
+    def test_authenticate_rate_limit_without_sleep(self):
+        "Failed logins are counted and locked out, never slept on"
+        pool = Pool()
+        WebUser = pool.get('web.user')
+        firm = setup_firm(TODAY, logo=False)
+        a, _ = _clients(firm)
+        create_portal_user(a, 'a@example.com', 'Secret-Pass-1')
+        self.assertTrue(WebUser.authenticate('A@example.com', 'Secret-Pass-1'))
+        started = time.monotonic()
+        for _ in range(5):
+            self.assertIsNone(WebUser.authenticate('a@example.com', 'bad'))
+        with self.assertRaises(RateLimitException):
+            WebUser.authenticate('a@example.com', 'Secret-Pass-1')
+        # web_user would have slept 0+1+3+7+15 s inside the request
+        self.assertEqual(Transaction()._atexit, [])
+        self.assertLess(time.monotonic() - started, 5)
+
+    @with_transaction()
+    def test_reset_token_single_use(self):
+        "A reset token sets the password once"
+        pool = Pool()
+        WebUser = pool.get('web.user')
+        firm = setup_firm(TODAY, logo=False)
+        a, _ = _clients(firm)
+        user = create_portal_user(a, 'a@example.com', 'Secret-Pass-1')
+        user.set_reset_password_token()
+        user.save()
+        token = user.reset_password_token
+        self.assertEqual(WebUser.check_reset_token('a@example.com', token),
+            user)
+        self.assertFalse(WebUser.set_password_token(
+                'a@example.com', 'wrong', 'New-Secret-2'))
+        self.assertTrue(WebUser.set_password_token(
+                'a@example.com', token, 'New-Secret-2'))
+        self.assertFalse(WebUser.set_password_token(
+                'a@example.com', token, 'Other-Secret-3'))
+        self.assertTrue(WebUser.authenticate('a@example.com', 'New-Secret-2'))
+
+    @with_transaction()
+    def test_invalid_branding_color(self):
+        "Branding colours must be hexadecimal"
+        from trytond.model.exceptions import ValidationError
+        firm = setup_firm(TODAY, logo=False)
+        firm.company.portal_primary_color = 'red;}'
+        with self.assertRaises(ValidationError):
+            firm.company.save()
+
+
+del ModuleTestCase

@@ -1,0 +1,106 @@
+"""A client never sees or changes another client's data.
+
+The sweep requests every portal route that takes an id, with every id that
+belongs to the other client, and expects 404; a new route with an id fails
+this test until its ids are listed in OWNED below."""
+import re
+
+import pytest
+from portal_http import read_only, text
+
+from trytond.pool import Pool
+from trytond.wsgi import app
+
+# URL argument -> what the other client owns of it
+OWNED = {
+    'document_id': lambda data, other: [
+        id_ for key, id_ in data.documents.items()
+        if key.startswith(other + '_')],
+    'notification_id': lambda data, other: data.notifications[other],
+    }
+# Arguments whose records are shared by every client of the firm
+SHARED = {'news_id'}
+
+
+def portal_rules():
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith('/<database_name>/portal/'):
+            yield rule
+
+
+def test_every_id_route_is_covered():
+    for rule in portal_rules():
+        for argument in rule.arguments - {'database_name', 'name'}:
+            assert argument in OWNED or argument in SHARED, (
+                f"{rule.rule}: add {argument} to the isolation sweep")
+
+
+@pytest.mark.parametrize('me,other', [('a', 'b'), ('b', 'a')])
+def test_other_clients_ids_are_404_on_every_route(request, data, me, other):
+    browser = request.getfixturevalue(f'as_{me}')
+    checked, expected = 0, 0
+    for rule in portal_rules():
+        arguments = rule.arguments - {'database_name'}
+        owned = [a for a in arguments if a in OWNED]
+        if not owned:
+            continue
+        argument, = owned
+        ids = OWNED[argument](data, other)
+        assert ids
+        expected += len(ids) * len(rule.methods - {'HEAD', 'OPTIONS'})
+        for id_ in ids:
+            path = rule.rule.replace('/<database_name>/portal/', '')
+            path = re.sub(r'<(int:)?%s>' % argument, str(id_), path)
+            for method in sorted(rule.methods - {'HEAD', 'OPTIONS'}):
+                if method == 'GET':
+                    response = browser.get(path)
+                else:
+                    response = browser.post(path)
+                assert response.status_code == 404, (method, path)
+                body = response.get_data(as_text=True)
+                assert 'you do not have access to it' in text(response)
+                assert 'Traceback' not in body
+                checked += 1
+    assert checked == expected >= 10
+
+
+def test_ids_that_do_not_exist_are_404(as_a):
+    for path in ['documents/999999999', 'documents/999999999.pdf',
+            'documents/0', 'news/999999999']:
+        assert as_a.get(path).status_code == 404, path
+    assert as_a.post('notifications/999999999').status_code == 404
+
+
+def test_lists_filters_and_totals_hold_only_own_documents(as_a, data):
+    others = [n for k, n in data.numbers.items() if k.startswith('b_')]
+    pages = [as_a.get('documents?per_page=100'),
+        as_a.get('documents?tab=paid'), as_a.get('documents?tab=overdue'),
+        as_a.get('')]
+    for number in others:
+        pages.append(as_a.get('documents', query_string={'q': number}))
+    for response in pages:
+        page = text(response)
+        for number in others:
+            assert number not in page
+    assert 'Beta Handel' not in text(as_a.get('company'))
+
+
+def test_reading_another_clients_notification_does_not_mark_it(as_a, data):
+    notification = data.notifications['b'][0]
+    as_a.post(f'notifications/{notification}')
+    assert read_only(_read_at, notification) is None
+
+
+def _read_at(notification_id):
+    return Pool().get('portal.notification')(notification_id).read_at
+
+
+def test_session_of_one_client_is_not_reused_for_another(data, as_a, as_b):
+    "Alternating requests: the per-process rule cache keeps them apart"
+    for _ in range(2):
+        a_page = text(as_a.get('documents?per_page=100'))
+        b_page = text(as_b.get('documents?per_page=100'))
+        assert data.numbers['a_eur'] in a_page
+        assert data.numbers['a_eur'] not in b_page
+        assert data.numbers['b_open'] in b_page
+        assert data.numbers['b_open'] not in a_page
