@@ -51,6 +51,18 @@ def data(smtp):
         test_tryton.drop_db()
 
 
+def _load_polish():
+    "What trytond-admin -l pl does: make Polish translatable, load pl.po"
+    import client_portal
+    pool = Pool()
+    Lang = pool.get('ir.lang')
+    Translation = pool.get('ir.translation')
+    polish, = Lang.search([('code', '=', 'pl')])
+    Lang.write([polish], {'translatable': True})
+    Translation.translation_import('pl', 'client_portal', os.path.join(
+            os.path.dirname(client_portal.__file__), 'locale', 'pl.po'))
+
+
 class Data(dict):
     __getattr__ = dict.__getitem__
 
@@ -64,6 +76,7 @@ def _build():
     Notification = pool.get('portal.notification')
     News = pool.get('portal.news')
     today = datetime.date.today()
+    _load_polish()
     firm = setup_firm(today)
     a = create_client(firm, "Alfa Usługi sp. z o.o.", nip('677231994'),
         "ul. Wielicka 28", '30-552', "Kraków", 'biuro@alfa.example', '1')

@@ -15,24 +15,30 @@ class Browser:
     """A werkzeug test client that keeps cookies, speaks https and sends
     the CSRF token of the page like a browser submitting its form"""
 
-    def __init__(self, database=DB):
+    def __init__(self, database=DB, language='en'):
         from trytond.wsgi import app
         self.client = Client(app)
+        self.language = language
         self.database = database
         self.base = f'/{database}/portal/'
 
     def url(self, path):
         return path if path.startswith('/') else self.base + path
 
-    def get(self, path, **kwargs):
+    def _headers(self, kwargs):
+        headers = kwargs.setdefault('headers', {})
+        headers.setdefault('Accept-Language', self.language)
         kwargs.setdefault('base_url', 'https://localhost')
+
+    def get(self, path, **kwargs):
+        self._headers(kwargs)
         return self.client.get(self.url(path), **kwargs)
 
     def post(self, path, data=None, csrf=True, **kwargs):
         data = dict(data or {})
         if csrf and 'csrf_token' not in data:
             data['csrf_token'] = self.csrf_token()
-        kwargs.setdefault('base_url', 'https://localhost')
+        self._headers(kwargs)
         return self.client.post(self.url(path), data=data, **kwargs)
 
     def cookie(self, name):

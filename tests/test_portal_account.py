@@ -51,19 +51,29 @@ def test_profile_errors_keep_what_was_typed(as_a):
     assert 'Choose one of the proposed values.' in text(response)
 
 
+def invalid(response, field):
+    "The field is marked invalid and has its message next to it"
+    html = response.get_data(as_text=True)
+    return bool(re.search(
+            r'class="form-control is-invalid" id="%s"' % field, html))
+
+
 def test_password_change(data):
+    "A Polish user: messages are checked by where they stand"
     browser = Browser()
     browser.login(data.users['a2'][1])
     response = browser.post('account', {
             'action': 'password', 'current_password': 'wrong',
             'new_password': 'Next-Password-5', 'confirm': 'Next-Password-5'})
     assert response.status_code == 400
-    assert 'current password is not correct' in text(response)
+    assert invalid(response, 'current_password')
+    assert 'Obecne hasło jest nieprawidłowe.' in text(response)
     response = browser.post('account', {
             'action': 'password', 'current_password': PASSWORD,
             'new_password': 'Next-Password-5', 'confirm': 'Next-Pass'})
     assert response.status_code == 400
-    assert 'not the same' in text(response)
+    assert invalid(response, 'confirm')
+    assert not invalid(response, 'current_password')
     response = browser.post('account', {
             'action': 'password', 'current_password': PASSWORD,
             'new_password': 'Next-Password-5', 'confirm': 'Next-Password-5'})

@@ -43,6 +43,21 @@ def test_home_shows_news_notifications_and_what_is_due(as_a, data):
     assert data.numbers['b_overdue'] not in page
 
 
+def test_polish_pages_and_formats(data):
+    "A user who chose Polish gets Polish pages, numbers and dates"
+    from portal_http import Browser
+    browser = Browser()
+    browser.login(data.users['a2'][1])
+    page = text(browser.get('documents?currency=PLN&tab=overdue'))
+    for word in ['Dokumenty', 'Numer', 'Termin płatności', 'Do zapłaty',
+            'Po terminie', 'Wyloguj się', 'Znalezione dokumenty']:
+        assert word in page, word
+    # 1 530,00 with a (non-breaking) space between thousands
+    assert re.search(r'1[\s\xa0]530,00', page)
+    assert data.today.strftime('%d.%m.%Y') in text(browser.get(''))\
+        or 'Dzień dobry, Ewa' in text(browser.get(''))
+
+
 def test_table_has_every_column(as_a):
     page = text(as_a.get('documents'))
     for column in ['Number', 'Date', 'Due date', 'Type', 'Currency',
@@ -184,7 +199,8 @@ def test_eur_invoice_pdf_shows_vat_in_pln(as_a, data):
     response = as_a.get(f'documents/{data.documents["a_eur"]}.pdf')
     pdf_text = ' '.join(p.extract_text() for p in PdfReader(
             io.BytesIO(response.get_data())).pages)
-    assert 'VAT in PLN' in pdf_text
+    # In the client's language: VAT in PLN / VAT w PLN, at the NBP rate
+    assert re.search(r'VAT (in|w) PLN', pdf_text)
     assert 'NBP' in pdf_text
 
 
