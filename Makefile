@@ -70,7 +70,7 @@ demo: install
 	$(VENV)/bin/python scripts/mailsink.py --port 1025 --maildir var/mail & sink=$$!; \
 	until (: </dev/tcp/127.0.0.1/1025) 2>/dev/null; do \
 	    kill -0 $$sink 2>/dev/null || exit 1; sleep 0.2; done; \
-	$(VENV)/bin/trytond -c config/demo.conf & server=$$!; \
+	TRYTOND_DATABASE__PATH=$(CURDIR)/var/db $(VENV)/bin/trytond -c config/demo.conf & server=$$!; \
 	wait $$server
 
 test: install

@@ -9,12 +9,16 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODULES = ['client_portal', 'bitrix_bridge', 'payroll_account']
+# SQLite files and the filestore: an absolute path, for trytond-admin too
+os.environ.setdefault(
+    'TRYTOND_DATABASE__PATH', os.path.join(ROOT, 'var', 'db'))
 
 
 def database_file(config_file, name):
     config = configparser.ConfigParser()
     config.read(config_file)
-    path = config.get('database', 'path', fallback='var/db')
+    path = config.get('database', 'path',
+        fallback=os.environ['TRYTOND_DATABASE__PATH'])
     return os.path.join(ROOT, path, name + '.sqlite'), config
 
 
