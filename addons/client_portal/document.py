@@ -152,7 +152,7 @@ class Document(ModelSQL, ModelView):
 
     @classmethod
     def totals_by_currency(cls, domain):
-        """Remaining and overdue amounts per currency of the documents
+        """Due, credit and overdue amounts per currency of the documents
         matching the domain: one grouped query under the access rules."""
         pool = Pool()
         Currency = pool.get('currency.currency')
@@ -161,20 +161,24 @@ class Document(ModelSQL, ModelView):
         query = cls.search(domain, query=True, order=[])
         today = cls.today()
         overdue = (table.due_date < today) & (table.remaining > 0)
+        owed = table.remaining > 0
         cursor.execute(*table.select(
                 table.currency,
-                Sum(table.remaining),
+                Sum(Case((owed, table.remaining), else_=Decimal(0))),
+                Sum(Case((~owed, table.remaining), else_=Decimal(0))),
                 Sum(Case((overdue, table.remaining), else_=Decimal(0))),
                 Sum(Case((overdue, 1), else_=0)),
                 where=table.id.in_(query)
                 & (table.state == 'issued') & (table.remaining != 0),
                 group_by=[table.currency]))
         result = []
-        for currency_id, due, overdue_amount, overdue_count in cursor:
+        for currency_id, due, credit, overdue_amount, overdue_count in cursor:
             currency = Currency(currency_id)
             result.append({
                     'currency': currency,
                     'due': currency.round(Decimal(str(due or 0))),
+                    # Open credit notes: what the firm owes the client
+                    'credit': currency.round(-Decimal(str(credit or 0))),
                     'overdue': currency.round(
                         Decimal(str(overdue_amount or 0))),
                     'overdue_count': overdue_count or 0,

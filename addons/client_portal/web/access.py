@@ -62,6 +62,7 @@ class Portal:
         self.title = self.firm_name = 'Portico'
         self.has_logo = False
         self.support_email = self.support_phone = None
+        self.timezone = None
 
     def load_branding(self):
         "The firm's name, contacts and whether it has a logo: one read"
@@ -72,12 +73,13 @@ class Portal:
         with Transaction().set_context({'company.company.logo': 'size'}):
             values, = Company.read([self.company.id], [
                     'portal_name', 'portal_support_email',
-                    'portal_support_phone', 'logo', 'party.name'])
+                    'portal_support_phone', 'logo', 'party.name', 'timezone'])
         self.firm_name = values['party.']['name']
         self.title = values['portal_name'] or self.firm_name
         self.has_logo = bool(values['logo'])
         self.support_email = values['portal_support_email']
         self.support_phone = values['portal_support_phone']
+        self.timezone = values['timezone']
 
     def url(self, path='', **query):
         url = f'{self.request.script_root}/{quote(self.database)}/portal/'
@@ -94,7 +96,7 @@ class Portal:
 
     def render(self, template, status=HTTPStatus.OK, partial=False,
             **context):
-        formatter = _render.Formatter()
+        formatter = _render.Formatter(self.timezone)
         context.update({
                 'portal': self,
                 'company': self.company,

@@ -77,7 +77,9 @@ class Filters:
             self.domain.append(('first_downloaded_at',
                     '!=' if downloaded == 'yes' else '=', None))
         if self.tab == 'unpaid':
-            self.domain.append(('state', '=', 'issued'))
+            # Money the client still owes; an open credit note is the
+            # firm's debt and is listed under "all"
+            self.domain.extend([('state', '=', 'issued'), ('remaining', '>', 0)])
         elif self.tab == 'paid':
             self.domain.append(('state', '=', 'paid'))
         elif self.tab == 'overdue':

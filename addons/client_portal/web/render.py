@@ -4,8 +4,10 @@ Every template is also an ir.action.report record (portal_page.xml) so that
 Tryton extracts its strings into ir.translation and locale/*.po like any
 report; here they are loaded once per process with Genshi's loader, which
 resolves the xi:include of the shared head, header and footer."""
+import datetime as dt
 import os
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from genshi.filters import Translator
 from genshi.template import MarkupTemplate, TemplateLoader
@@ -82,9 +84,11 @@ class Formatter:
     """Dates and amounts in the request's language. The language is looked
     up once per page: a documents page formats a few hundred values."""
 
-    def __init__(self):
+    def __init__(self, timezone=None):
         Lang = Pool().get('ir.lang')
         self.lang = Lang.get(Transaction().language)
+        # Tryton keeps timestamps in UTC: show them at the firm's local time
+        self.timezone = ZoneInfo(timezone) if timezone else None
         self.thousands = self.lang.thousands_sep or ''
         self.point = self.lang.decimal_point or '.'
 
@@ -94,6 +98,9 @@ class Formatter:
     def datetime(self, value):
         if not value:
             return ''
+        if self.timezone is not None:
+            value = value.replace(tzinfo=dt.timezone.utc).astimezone(
+                self.timezone)
         return self.lang.strftime(value, format=self.lang.date + ' %H:%M')
 
     def amount(self, value, currency=None, symbol=False):
