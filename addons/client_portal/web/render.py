@@ -30,6 +30,9 @@ class _Gettext:
         self.names = names
 
     def __call__(self, text):
+        # The templates are written in English: nothing to look up
+        if (Transaction().language or 'en').startswith('en'):
+            return text
         Translation = Pool().get('ir.translation')
         for name in self.names:
             value = Translation.get_report(name, text)
@@ -40,6 +43,8 @@ class _Gettext:
     gettext = ugettext = __call__
 
     def ngettext(self, singular, plural, n):
+        if (Transaction().language or 'en').startswith('en'):
+            return singular if n == 1 else plural
         Translation = Pool().get('ir.translation')
         for name in self.names:
             value = Translation.get_report(name, singular, plural, n)
