@@ -37,6 +37,21 @@ def _as_client(web_user):
         check_access())
 
 
+def _manager(login, *clients):
+    "A portal manager to whom the clients are assigned"
+    pool = Pool()
+    User = pool.get('res.user')
+    Party = pool.get('party.party')
+    ModelData = pool.get('ir.model.data')
+    manager, = User.create([{
+                'login': login, 'name': login.title(),
+                'groups': [('add', [ModelData.get_id(
+                                'client_portal', 'group_portal_manager')])],
+                }])
+    Party.write(list(clients), {'portal_manager': manager.id})
+    return manager
+
+
 class ClientPortalTestCase(ModuleTestCase):
     "Test the client_portal module"
     module = 'client_portal'
@@ -190,20 +205,11 @@ class ClientPortalTestCase(ModuleTestCase):
     def test_staff_cannot_read_secrets(self):
         "No staff user reads password hashes or reset tokens"
         pool = Pool()
-        User = pool.get('res.user')
         WebUser = pool.get('web.user')
-        Party = pool.get('party.party')
-        ModelData = pool.get('ir.model.data')
         firm = setup_firm(TODAY, logo=False)
         a, _ = _clients(firm)
         create_portal_user(a, 'a@example.com', 'Secret-Pass-1')
-        manager, = User.create([{
-                    'login': 'manager', 'name': "Manager",
-                    'groups': [('add', [ModelData.get_id(
-                                    'client_portal',
-                                    'group_portal_manager')])],
-                    }])
-        Party.write([a], {'portal_manager': manager.id})
+        manager = _manager('manager', a)
         with Transaction().set_user(manager.id), check_access():
             self.assertTrue(WebUser.search_read([], fields_names=['email']))
             for field in ['password_hash', 'reset_password_token',
@@ -215,21 +221,11 @@ class ClientPortalTestCase(ModuleTestCase):
     def test_manager_sees_assigned_clients(self):
         "A portal manager sees only the clients assigned to them"
         pool = Pool()
-        User = pool.get('res.user')
         Party = pool.get('party.party')
         Document = pool.get('portal.document')
-        ModelData = pool.get('ir.model.data')
         firm = setup_firm(TODAY, logo=False)
         a, b = _clients(firm)
-        group = ModelData.get_id('client_portal', 'group_portal_manager')
-        marta, piotr = User.create([
-                {'login': 'marta', 'name': "Marta",
-                    'groups': [('add', [group])]},
-                {'login': 'piotr', 'name': "Piotr",
-                    'groups': [('add', [group])]},
-                ])
-        Party.write([a], {'portal_manager': marta.id})
-        Party.write([b], {'portal_manager': piotr.id})
+        marta, piotr = _manager('marta', a), _manager('piotr', b)
         create_invoice(firm, a, TODAY, LINES)
         create_invoice(firm, b, TODAY, LINES)
         for manager, client in [(marta, a), (piotr, b)]:
