@@ -48,33 +48,47 @@ if [[ " $BACKENDS " == *" postgresql "* ]] && ! pg_ok; then
     BACKENDS=sqlite
 fi
 
-run_backend() {
-    local backend=$1 uri status=0
-    if [ "$backend" = postgresql ]; then uri=$PG_URI; else uri=sqlite://; fi
-    export TRYTOND_DATABASE__URI=$uri
-    export DB_CACHE=$PWD/$CACHE/$backend
-    export PORTICO_TEST_CACHE=$PWD/$CACHE/browser
+# One part of the suite on one backend, logged to var/test-logs/
+run_part() {
+    local backend=$1 part=$2 name
+    if [ "$backend" = postgresql ]; then
+        export TRYTOND_DATABASE__URI=$PG_URI
+        name=test_portico_$$_$part
+    else
+        export TRYTOND_DATABASE__URI=sqlite://
+        name=:memory:
+    fi
+    # Each part its own cache: two parts may build one at the same time
+    export DB_CACHE=$PWD/$CACHE/$backend-$part
+    export PORTICO_TEST_CACHE=$PWD/$CACHE/browser-$backend
     mkdir -p "$DB_CACHE" "$PORTICO_TEST_CACHE"
-    local prefix=test_portico_$$_
-    # shellcheck disable=SC2086
-    DB_NAME=$([ "$backend" = sqlite ] && echo ':memory:' || echo "${prefix}unit") \
-        "$PY" -m unittest -v $MODULE_TESTS \
-        > "$LOGS/$backend-modules.log" 2>&1 || status=1
-    DB_NAME=$([ "$backend" = sqlite ] && echo ':memory:' || echo "${prefix}http") \
-        "$PY" -m pytest tests -q -p no:warnings \
-        --junit-xml="$LOGS/$backend-http.xml" \
-        > "$LOGS/$backend-http.log" 2>&1 || status=1
-    return $status
+    if [ "$part" = modules ]; then
+        # shellcheck disable=SC2086
+        DB_NAME=$name "$PY" -m unittest -v $MODULE_TESTS \
+            > "$LOGS/$backend-modules.log" 2>&1
+    else
+        DB_NAME=$name "$PY" -m pytest tests -q -p no:warnings \
+            --junit-xml="$LOGS/$backend-http.xml" \
+            > "$LOGS/$backend-http.log" 2>&1
+    fi
 }
 
+# Three jobs on two cores: the PostgreSQL parts are the longest, so they
+# run apart while the SQLite parts run one after the other.
 started=$(date +%s)
-declare -A pids
+pids=()
 for backend in $BACKENDS; do
-    run_backend "$backend" & pids[$backend]=$!
+    if [ "$backend" = postgresql ]; then
+        run_part postgresql modules & pids+=($!)
+        run_part postgresql http & pids+=($!)
+    else
+        { run_part sqlite modules; a=$?; run_part sqlite http; b=$?
+          exit $((a || b)); } & pids+=($!)
+    fi
 done
 failed=0
-for backend in $BACKENDS; do
-    wait "${pids[$backend]}" || failed=1
+for pid in "${pids[@]}"; do
+    wait "$pid" || failed=1
 done
 
 passed=0 failures=0
