@@ -143,33 +143,8 @@ def build_firm(today):
 
 
 def load_firm(today):
-    "The Firm of demo.setup_firm, read back from the database"
-    from trytond.pool import Pool
     from client_portal import demo
-    pool = Pool()
-    Company = pool.get('company.company')
-    Currency = pool.get('currency.currency')
-    Account = pool.get('account.account')
-    Tax = pool.get('account.tax')
-    Term = pool.get('account.invoice.payment_term')
-    Method = pool.get('account.invoice.payment.method')
-    Country = pool.get('country.country')
-    company, = Company.search([])
-    currencies = {c.code: c for c in Currency.search([])}
-    accounts = {a.code: a for a in Account.search([])}
-    return demo.Firm(
-        company=company,
-        countries={c.code: c for c in Country.search([])},
-        pln=currencies['PLN'], eur=currencies['EUR'],
-        usd=currencies['USD'],
-        accounts=demo.Firm(
-            receivable=accounts['201'], revenue=accounts['700'],
-            bank=accounts['130']),
-        taxes={t.description.rstrip('%'): t for t in Tax.search([])},
-        terms={int(t.name.split()[0]): t for t in Term.search([])
-            if t.name.endswith(' dni')},
-        payment_method=Method.search([])[0],
-        today=today)
+    return demo.load_firm(today)
 
 
 def create_clients(today, clients):

@@ -221,26 +221,10 @@ def test_new_document_is_emailed_to_users_who_want_it(data, smtp):
 
 
 def _issue_invoice(party_id):
-    from client_portal.demo import Firm, create_invoice
-    pool = Pool()
-    Party = pool.get('party.party')
-    Company = pool.get('company.company')
-    Account = pool.get('account.account')
-    Tax = pool.get('account.tax')
-    Currency = pool.get('currency.currency')
-    Term = pool.get('account.invoice.payment_term')
-    company, = Company.search([])
-    firm = Firm(company=company,
-        pln=Currency.search([('code', '=', 'PLN')])[0],
-        accounts=Firm(receivable=Account.search([('code', '=', '201')])[0],
-            revenue=Account.search([('code', '=', '700')])[0]),
-        taxes={'23': Tax.search([('description', '=', '23%')])[0]},
-        terms={14: Term.search([('name', '=', '14 dni')])[0]})
+    from client_portal.demo import create_invoice, load_firm
+    Party = Pool().get('party.party')
+    firm = load_firm()
     invoice = create_invoice(firm, Party(party_id),
-        firm_today(), [("Doradztwo", 1, '100.00', '23')])
+        firm.today, [("Doradztwo", 1, '100.00', '23')])
     return invoice.number
 
-
-def firm_today():
-    Date = Pool().get('ir.date')
-    return Date.today()
