@@ -3,7 +3,7 @@ import datetime
 from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.pool import Pool
 
-from .web_user import send_portal_email
+from .mail import portal_url, send_portal_email
 
 KINDS = [
     ('new_document', "New document"),
@@ -46,10 +46,9 @@ class Notification(ModelSQL, ModelView):
         for document in documents:
             for user in document.party.portal_users:
                 if user.active and user.notify_documents and user.email:
-                    with_ctx = user.portal_language or 'pl'
-                    send_portal_email(
-                        'portal.email.new_document', document, user.email,
-                        with_ctx)
+                    send_portal_email('new_document', user.email,
+                        user.portal_language or 'pl', document=document,
+                        link=portal_url(f'documents/{document.id}'))
 
     @classmethod
     def notify_overdue(cls):

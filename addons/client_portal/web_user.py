@@ -1,6 +1,4 @@
 import datetime
-import html
-import re
 import secrets
 import string
 
@@ -9,44 +7,12 @@ from trytond.exceptions import RateLimitException
 from trytond.model import ModelView, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
-from trytond.report import get_email
-from trytond.sendmail import send_message_transactional
-from trytond.tools.email_ import set_from_header
 from trytond.transaction import Transaction
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
+from .mail import portal_url, send_portal_email
+
 PORTAL_LANGUAGES = ('pl', 'en')
-
-
-def portal_url(path):
-    "Absolute URL of a portal page, for e-mails"
-    base = config.get('portal', 'base_url', default='http://localhost:8000')
-    database = Transaction().database.name
-    return f'{base.rstrip("/")}/{database}/portal/{path.lstrip("/")}'
-
-
-def send_portal_email(report_name, record, recipient, language):
-    "Render a portal e-mail report in the language and send it at commit"
-    pool = Pool()
-    Lang = pool.get('ir.lang')
-    languages = Lang.search([('code', '=', language)], limit=1)
-    msg, title = get_email(report_name, record, languages)
-    from_ = config.get('email', 'from')
-    set_from_header(msg, from_, from_)
-    msg['To'] = recipient
-    msg['Subject'] = _html_title(msg) or title
-    send_message_transactional(msg)
-    return msg
-
-
-def _html_title(msg):
-    "The subject is the <title> of the rendered, translated e-mail"
-    part = msg.get_body(('html',))
-    if part is None:
-        return None
-    match = re.search(r'<title>(.*?)</title>', part.get_content(), re.S)
-    if match:
-        return ' '.join(html.unescape(match.group(1)).split())
 
 
 class WebUser(metaclass=PoolMeta):
@@ -196,6 +162,12 @@ class WebUser(metaclass=PoolMeta):
                     'token': self.reset_password_token,
                     }))
 
+    def send_portal_email(self, name):
+        "The invitation or reset e-mail with this user's set-password link"
+        send_portal_email(name, self.email, self.portal_language or 'pl',
+            user=self, link=self.get_set_password_url(),
+            expires=self.reset_password_token_expire)
+
     @classmethod
     def portal_reset_password(cls, users):
         "Send the portal's reset e-mail unless a valid link is pending"
@@ -207,9 +179,7 @@ class WebUser(metaclass=PoolMeta):
             user.set_reset_password_token()
         cls.save(to_reset)
         for user in to_reset:
-            send_portal_email(
-                'portal.email.reset_password', user, user.email,
-                user.portal_language or 'pl')
+            user.send_portal_email('reset_password')
         return to_reset
 
     @classmethod
@@ -222,9 +192,7 @@ class WebUser(metaclass=PoolMeta):
             user.invitation_sent_at = now
         cls.save(users)
         for user in users:
-            send_portal_email(
-                'portal.email.invitation', user, user.email,
-                user.portal_language or 'pl')
+            user.send_portal_email('invitation')
 
     @classmethod
     @ModelView.button_action('client_portal.wizard_generate_password')

@@ -94,20 +94,19 @@ class Portal:
     def static(self, name):
         return self.url('static/' + name)
 
-    def render(self, template, status=HTTPStatus.OK, partial=False,
-            **context):
+    def render(self, template, status=HTTPStatus.OK, **context):
         formatter = _render.Formatter(self.timezone)
         context.update({
                 'portal': self,
                 'company': self.company,
                 'web_user': self.web_user,
                 'party': self.party,
-                'language': self.language,
                 'format_date': formatter.date,
                 'format_datetime': formatter.datetime,
                 'format_amount': formatter.amount,
                 })
-        html = _render.render(template, partial=partial, **context)
+        context.setdefault('page', template.split('/')[0])
+        html = _render.render(template, self.language, **context)
         return self.respond(Response(
                 html, status=status, content_type='text/html; charset=utf-8'))
 

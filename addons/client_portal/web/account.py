@@ -55,7 +55,7 @@ def account(request, portal):
             errors['action'] = gettext('client_portal.msg_invalid_choice')
     else:
         saved = request.args.get('saved')
-    return portal.render('account.html',
+    return portal.render('account/account.html',
         status=HTTPStatus.BAD_REQUEST if errors else HTTPStatus.OK,
         form=form, errors=errors, saved=saved,
         languages=PORTAL_LANGUAGES)
@@ -99,6 +99,7 @@ def company_data(request, portal):
     else:
         saved = request.args.get('saved')
     countries = Country.search([], order=[('name', 'ASC')])
-    return portal.render('company.html',
+    return portal.render('account/company.html',
         status=HTTPStatus.BAD_REQUEST if errors else HTTPStatus.OK,
-        form=form, errors=errors, saved=saved, countries=countries)
+        form=form, errors=errors, saved=saved, countries=countries,
+        page='company')

@@ -30,7 +30,7 @@ def login(request, portal):
                     email, request.form.get('password', ''))
             except RateLimitException:
                 return portal.render(
-                    'login.html', status=HTTPStatus.TOO_MANY_REQUESTS,
+                    'auth/login.html', status=HTTPStatus.TOO_MANY_REQUESTS,
                     email=email, next=next_, rate_limited=True, error=None)
             if user and user.active and user.party \
                     and user.party.portal_client:
@@ -43,7 +43,7 @@ def login(request, portal):
                 return portal.respond(response)
         error = gettext('client_portal.msg_login_failed')
         status = HTTPStatus.UNAUTHORIZED
-    return portal.render('login.html', status=status, email=email,
+    return portal.render('auth/login.html', status=status, email=email,
         next=next_, error=error, rate_limited=False)
 
 
@@ -77,7 +77,7 @@ def reset_password(request, portal):
             WebUser.portal_reset_password(users)
         # The same answer whether the address exists or not
         sent = True
-    return portal.render('reset_password.html', email=email, sent=sent)
+    return portal.render('auth/reset_password.html', email=email, sent=sent)
 
 
 @portal_route('/set-password', methods=('GET', 'POST'), auth=False)
@@ -88,7 +88,7 @@ def set_password(request, portal):
     with without_check_access(), Transaction().set_user(0):
         user = WebUser.check_reset_token(email, token)
     if user is None:
-        return portal.render('set_password.html',
+        return portal.render('auth/set_password.html',
             status=HTTPStatus.BAD_REQUEST, invalid=True, errors={},
             email=email, token='')
     errors = {}
@@ -104,10 +104,10 @@ def set_password(request, portal):
                     ok = False
             if ok:
                 return portal.redirect('login', reset='done')
-            return portal.render('set_password.html',
+            return portal.render('auth/set_password.html',
                 status=HTTPStatus.BAD_REQUEST, invalid=True, errors={},
                 email=email, token='')
-    return portal.render('set_password.html',
+    return portal.render('auth/set_password.html',
         status=HTTPStatus.BAD_REQUEST if errors else HTTPStatus.OK,
         invalid=False, errors=errors, email=email, token=token)
 

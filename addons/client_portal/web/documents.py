@@ -195,10 +195,11 @@ def documents(request, portal):
         offset=(filters.page - 1) * filters.per_page,
         limit=filters.per_page, order=filters.order)
     partial = request.headers.get('HX-Request') == 'true'
-    template = 'documents_results.html' if partial else 'documents.html'
-    return portal.render(template, partial=partial, filters=filters,
+    template = 'documents/results.html' if partial else 'documents/list.html'
+    return portal.render(template, filters=filters,
         documents=records, count=count, pages=pages,
-        currencies=sorted(currencies), tabs=TABS, columns=COLUMNS,
+        currency_options=[(c, c) for c in sorted(currencies)],
+        per_page_options=PER_PAGE, tabs=TABS, columns=COLUMNS,
         amount_fields=AMOUNT_FIELDS, labels=labels(), tab_labels=tab_labels(),
         document_types=document_types(portal.pool))
 
@@ -206,7 +207,7 @@ def documents(request, portal):
 @portal_route('/documents/<int:document_id>')
 def document(request, portal, document_id):
     document = portal.get_or_404('portal.document', document_id)
-    return portal.render('document.html', document=document,
+    return portal.render('documents/document.html', document=document,
         labels=labels(), document_types=document_types(portal.pool))
 
 

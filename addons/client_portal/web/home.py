@@ -11,7 +11,7 @@ def home(request, portal):
     News = pool.get('portal.news')
     Notification = pool.get('portal.notification')
     Document = pool.get('portal.document')
-    return portal.render('home.html',
+    return portal.render('home/home.html',
         news=News.latest(NEWS),
         notifications=Notification.search([], limit=NOTIFICATIONS),
         unread=Notification.search_count([('read_at', '=', None)]),
@@ -21,7 +21,7 @@ def home(request, portal):
 @portal_route('/news/<int:news_id>')
 def news(request, portal, news_id):
     post = portal.get_or_404('portal.news', news_id)
-    return portal.render('news.html', post=post)
+    return portal.render('home/news.html', post=post)
 
 
 @portal_route('/notifications/<int:notification_id>', methods=('POST',))

@@ -1,88 +1,105 @@
-"""Genshi templates of the portal pages, translated through Tryton.
+"""Jinja2 templates of the portal pages and e-mails.
 
-Every template is also an ir.action.report record (portal_page.xml) so that
-Tryton extracts its strings into ir.translation and locale/*.po like any
-report; here they are loaded once per process with Genshi's loader, which
-resolves the xi:include of the shared head, header and footer."""
+One compiled environment per language, built on first use and kept for the
+life of the process: a page costs its data plus a few milliseconds of
+rendering. The templates are written in English; their strings are
+extracted with Babel (see `make messages`) into locale/portal/pl.po, which
+is read here once per process. Fuzzy and empty translations are not used."""
 import datetime as dt
 import os
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from genshi.filters import Translator
-from genshi.template import MarkupTemplate, TemplateLoader
+from babel.messages.pofile import read_po
+from jinja2 import (
+    Environment, FileSystemLoader, StrictUndefined, Undefined,
+    select_autoescape)
 
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 
-TEMPLATES = os.path.join(os.path.dirname(os.path.dirname(__file__)),
-    'templates')
+from .. import formatting
+
+ROOT = os.path.dirname(os.path.dirname(__file__))
+TEMPLATES = os.path.join(ROOT, 'templates')
+CATALOGUES = os.path.join(ROOT, 'locale', 'portal')
+LANGUAGES = ('en', 'pl')
 
 
-def report_name(filename):
-    return 'portal.page.' + os.path.splitext(os.path.basename(filename))[0]
+class Catalogue:
+    "gettext over one .po file: what Jinja2's i18n extension calls"
 
+    def __init__(self, messages=None):
+        self.messages = messages or {}
 
-class _Gettext:
-    "Look a string up in the template's translations"
-
-    def __init__(self, names):
-        self.names = names
-
-    def __call__(self, text):
-        # The templates are written in English: nothing to look up
-        if (Transaction().language or 'en').startswith('en'):
-            return text
-        Translation = Pool().get('ir.translation')
-        for name in self.names:
-            value = Translation.get_report(name, text)
-            if value != text:
-                return value
-        return text
-
-    gettext = ugettext = __call__
+    def gettext(self, message):
+        return self.messages.get(message) or message
 
     def ngettext(self, singular, plural, n):
-        if (Transaction().language or 'en').startswith('en'):
-            return singular if n == 1 else plural
-        Translation = Pool().get('ir.translation')
-        for name in self.names:
-            value = Translation.get_report(name, singular, plural, n)
-            if value not in {singular, plural}:
-                return value
+        forms = self.messages.get((singular, plural))
+        if forms:
+            # Polish plural forms, as in the catalogue's header
+            if n == 1:
+                index = 0
+            elif n % 10 in (2, 3, 4) and n % 100 not in (12, 13, 14):
+                index = 1
+            else:
+                index = 2
+            return forms[min(index, len(forms) - 1)]
         return singular if n == 1 else plural
 
-    ungettext = ngettext
+
+@lru_cache(maxsize=None)
+def catalogue(language):
+    path = os.path.join(CATALOGUES, f'{language}.po')
+    if not os.path.exists(path):
+        return Catalogue()
+    with open(path, 'rb') as file:
+        po = read_po(file, locale=language)
+    messages = {}
+    for message in po:
+        if not message.id or message.fuzzy:
+            continue
+        if isinstance(message.id, (list, tuple)):
+            if all(message.string):
+                messages[tuple(message.id)] = list(message.string)
+        elif message.string:
+            messages[message.id] = message.string
+    return Catalogue(messages)
 
 
-# Fragments other templates include. Genshi's translator hands its gettext
-# to the fragments through the render context, so every page also looks
-# strings up under the fragments' names.
-INCLUDED = ['portal.page.head', 'portal.page.header', 'portal.page.footer',
-    'portal.page.documents_results']
+def strict():
+    "Tests set PORTICO_STRICT_TEMPLATES=1: a missing variable fails"
+    return bool(os.environ.get('PORTICO_STRICT_TEMPLATES'))
 
 
-def _install_translator(template):
-    name = report_name(template.filename)
-    translator = Translator(_Gettext([name] + [
-                n for n in INCLUDED if n != name]))
-    # First filter: it translates the template's own static text once per
-    # render, not every row a loop expands (3 to 4 times faster than last)
-    template.filters.insert(0, translator)
-    template.add_directives(Translator.NAMESPACE, translator)
+@lru_cache(maxsize=None)
+def environment(language):
+    if language not in LANGUAGES:
+        language = 'pl'
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(['html']),
+        undefined=StrictUndefined if strict() else Undefined,
+        extensions=['jinja2.ext.i18n'],
+        auto_reload=False, cache_size=-1,
+        trim_blocks=True, lstrip_blocks=True)
+    env.policies['ext.i18n.trimmed'] = True
+    env.install_gettext_translations(catalogue(language), newstyle=True)
+    env.globals['language'] = language
+    return env
 
 
-@lru_cache(maxsize=1)
-def loader():
-    return TemplateLoader(
-        [TEMPLATES], auto_reload=False, default_class=MarkupTemplate,
-        callback=_install_translator, max_cache_size=100)
+def render(template, language, **context):
+    "Render a template of templates/ to a string"
+    return environment(language).get_template(template).render(context)
 
 
-def render(template, partial=False, **context):
-    "Render a template of templates/ to a string; a partial has no doctype"
-    return loader().load(template).generate(**context).render(
-        'html', doctype=None if partial else 'html5', encoding=None)
+def render_module(template, language, **context):
+    """Render a template and return it as a module: str() of it is the
+    output, and its top-level {% set %} values (an e-mail's subject) are
+    attributes"""
+    return environment(language).get_template(template).make_module(context)
 
 
 class Formatter:
@@ -98,7 +115,7 @@ class Formatter:
         self.point = self.lang.decimal_point or '.'
 
     def date(self, value):
-        return self.lang.strftime(value) if value else ''
+        return formatting.date(value)
 
     def datetime(self, value):
         if not value:
@@ -106,7 +123,7 @@ class Formatter:
         if self.timezone is not None:
             value = value.replace(tzinfo=dt.timezone.utc).astimezone(
                 self.timezone)
-        return self.lang.strftime(value, format=self.lang.date + ' %H:%M')
+        return formatting.datetime(value)
 
     def amount(self, value, currency=None, symbol=False):
         if value is None:
