@@ -20,6 +20,8 @@ OWNED = {
     }
 # Arguments whose records are shared by every client of the firm
 SHARED = {'news_id'}
+# Arguments that are no record: a static file's name, the unknown path
+NOT_IDS = {'database_name', 'name', 'path'}
 
 
 def portal_rules():
@@ -30,7 +32,7 @@ def portal_rules():
 
 def test_every_id_route_is_covered():
     for rule in portal_rules():
-        for argument in rule.arguments - {'database_name', 'name'}:
+        for argument in rule.arguments - NOT_IDS:
             assert argument in OWNED or argument in SHARED, (
                 f"{rule.rule}: add {argument} to the isolation sweep")
 
@@ -50,7 +52,7 @@ def test_other_clients_ids_are_404_on_every_route(request, data, me, other):
         expected += len(ids) * len(rule.methods - {'HEAD', 'OPTIONS'})
         for id_ in ids:
             path = rule.rule.replace('/<database_name>/portal/', '')
-            path = re.sub(r'<(int:)?%s>' % argument, str(id_), path)
+            path = re.sub(r'<(\w+:)?%s>' % argument, str(id_), path)
             for method in sorted(rule.methods - {'HEAD', 'OPTIONS'}):
                 if method == 'GET':
                     response = browser.get(path)
@@ -69,6 +71,28 @@ def test_ids_that_do_not_exist_are_404(as_a):
             'documents/0', 'news/999999999']:
         assert as_a.get(path).status_code == 404, path
     assert as_a.post('notifications/999999999').status_code == 404
+
+
+# Beyond the database's integer, negative, not a number
+BAD_IDS = ['99999999999999999999', '2147483648', '-1', '1e3', '١٢']
+
+
+@pytest.mark.parametrize('bad', BAD_IDS)
+def test_ids_a_route_cannot_hold_are_404_on_every_route(as_a, bad):
+    for rule in portal_rules():
+        arguments = rule.arguments - NOT_IDS
+        if not arguments:
+            continue
+        path = rule.rule.replace('/<database_name>/portal/', '')
+        for argument in arguments:
+            path = re.sub(r'<(\w+:)?%s>' % argument, bad, path)
+        for method in sorted(rule.methods - {'HEAD', 'OPTIONS'}):
+            if method == 'GET':
+                response = as_a.get(path)
+            else:
+                response = as_a.post(path)
+            assert response.status_code == 404, (method, path)
+            assert 'Traceback' not in response.get_data(as_text=True)
 
 
 def test_lists_filters_and_totals_hold_only_own_documents(as_a, data):
@@ -104,3 +128,31 @@ def test_session_of_one_client_is_not_reused_for_another(data, as_a, as_b):
         assert data.numbers['a_eur'] not in b_page
         assert data.numbers['b_open'] in b_page
         assert data.numbers['b_open'] not in a_page
+
+
+@pytest.mark.parametrize('language,message', [
+        ('en', 'you do not have access to it'),
+        ('pl', 'brak do niej dostępu')])
+@pytest.mark.parametrize('method', ['GET', 'HEAD'])
+def test_unknown_portal_path_is_the_branded_404(data, language, message,
+        method):
+    from portal_http import Browser
+    browser = Browser(language=language)
+    for path in ['no-such-page', 'documents/1/extra', 'static/../x']:
+        response = browser.client.open(browser.url(path), method=method,
+            headers={'Accept-Language': language},
+            base_url='https://localhost')
+        assert response.status_code == 404, (path, response.status_code)
+        assert response.headers['Content-Type'].startswith('text/html')
+        if method == 'GET':
+            assert message in text(response), text(response)
+            assert f'<html lang="{language}"' in response.get_data(
+                as_text=True)
+
+
+def test_paths_outside_the_portal_keep_trytons_behaviour(data):
+    from portal_http import Browser
+    browser = Browser()
+    response = browser.client.get(f'/{browser.database}/no-such-path')
+    assert response.status_code == 405
+    assert 'you do not have access' not in response.get_data(as_text=True)

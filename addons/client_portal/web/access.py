@@ -15,6 +15,7 @@ from functools import wraps
 from urllib.parse import quote, unquote, urlsplit
 
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from trytond import config
 from trytond.exceptions import RateLimitException
@@ -44,6 +45,18 @@ SECURITY_HEADERS = {
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'same-origin',
     }
+
+
+class IdConverter(IntegerConverter):
+    """A record id: a positive integer the database can hold. A URL with
+    any other number matches no page and gets the portal's 404, never a
+    database error"""
+
+    def __init__(self, map, **kwargs):
+        super().__init__(map, min=1, max=2 ** 31 - 1)
+
+
+app.url_map.converters['id'] = IdConverter
 
 
 class Portal:
@@ -222,7 +235,11 @@ def _session_user(pool, request):
 def portal_route(rule, methods=('GET',), auth=True, readonly=None):
     """Declare a portal page. The handler is called as
     handler(request, portal, **url_values) inside the client's access
-    environment (or an anonymous one when auth is False)."""
+    environment (or an anonymous one when auth is False). Ids in the
+    rule are written <id:name>."""
+    if '<int:' in rule:
+        raise ValueError(f"{rule}: write ids as <id:name>")
+
     def decorator(func):
         @wraps(func)
         def handler(request, pool, **kwargs):

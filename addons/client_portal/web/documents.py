@@ -204,14 +204,14 @@ def documents(request, portal):
         document_types=document_types(portal.pool))
 
 
-@portal_route('/documents/<int:document_id>')
+@portal_route('/documents/<id:document_id>')
 def document(request, portal, document_id):
     document = portal.get_or_404('portal.document', document_id)
     return portal.render('documents/document.html', document=document,
         labels=labels(), document_types=document_types(portal.pool))
 
 
-@portal_route('/documents/<int:document_id>.pdf', readonly=False)
+@portal_route('/documents/<id:document_id>.pdf', readonly=False)
 def document_pdf(request, portal, document_id):
     Document = portal.pool.get('portal.document')
     document = portal.get_or_404('portal.document', document_id)

@@ -18,13 +18,13 @@ def home(request, portal):
         totals=Document.totals_by_currency([]))
 
 
-@portal_route('/news/<int:news_id>')
+@portal_route('/news/<id:news_id>')
 def news(request, portal, news_id):
     post = portal.get_or_404('portal.news', news_id)
     return portal.render('home/news.html', post=post)
 
 
-@portal_route('/notifications/<int:notification_id>', methods=('POST',))
+@portal_route('/notifications/<id:notification_id>', methods=('POST',))
 def open_notification(request, portal, notification_id):
     Notification = portal.pool.get('portal.notification')
     notification = portal.get_or_404('portal.notification', notification_id)
