@@ -214,6 +214,11 @@ def test_new_document_is_emailed_to_users_who_want_it(data, smtp):
         and m['To'] == 'jan@alfa.example')
     body = message.get_body(('html',)).get_content()
     assert 'https://portal.example.com/' in body
+    # A plain-text alternative for mail readers that show no HTML
+    assert message.get_content_type() == 'multipart/alternative'
+    plain = message.get_body(('plain',)).get_content()
+    assert number in plain and 'https://portal.example.com/' in plain
+    assert '<' not in plain
     # ewa@alfa.example turned the e-mails off; Beta's user is not told
     recipients = {m['To'] for m in smtp.messages if number in m['Subject']}
     assert 'ewa@alfa.example' not in recipients
