@@ -1,5 +1,6 @@
 import datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sql.aggregate import Sum
 from sql.conditionals import Case
@@ -99,6 +100,15 @@ class Document(ModelSQL, ModelView):
     def today(cls):
         pool = Pool()
         Date = pool.get('ir.date')
+        Company = pool.get('company.company')
+        transaction = Transaction()
+        # The firm's timezone from the cached branding: ir.date would read
+        # the company on every portal page
+        branding = Company.portal_branding(transaction.language)
+        if branding and branding['id'] == transaction.context.get('company'):
+            timezone = branding['timezone']
+            return Date.today(
+                timezone=ZoneInfo(timezone) if timezone else None)
         return Date.today()
 
     def get_overdue(self, name):

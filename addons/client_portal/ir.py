@@ -1,5 +1,6 @@
+from trytond.cache import Cache
 from trytond.pool import Pool, PoolMeta
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, without_check_access
 
 # Context keys set by the portal access layer (web/access.py). They start
 # with "_" so that no RPC client can inject them (trytond strips such keys
@@ -58,3 +59,36 @@ class Cron(metaclass=PoolMeta):
         cls.method.selection.append(
             ('portal.notification|notify_overdue',
                 "Notify Portal Clients of Overdue Documents"))
+
+
+# What ir.lang's number and currency formatting reads
+LANG_FORMAT_FIELDS = [
+    'code', 'date', 'grouping', 'decimal_point', 'thousands_sep',
+    'mon_grouping', 'mon_decimal_point', 'mon_thousands_sep',
+    'p_sign_posn', 'n_sign_posn', 'positive_sign', 'negative_sign',
+    'p_cs_precedes', 'n_cs_precedes', 'p_sep_by_space', 'n_sep_by_space']
+
+
+class Lang(metaclass=PoolMeta):
+    __name__ = 'ir.lang'
+    _portal_cache = Cache('ir.lang.portal_format', context=False)
+
+    @classmethod
+    def on_modification(cls, mode, languages, field_names=None):
+        super().on_modification(mode, languages, field_names=field_names)
+        cls._portal_cache.clear()
+
+    @classmethod
+    def portal_lang(cls, code):
+        """The language as an unsaved record that formats numbers and
+        amounts without reading the database on each page"""
+        key = (Transaction().database.name, code)
+        values = cls._portal_cache.get(key)
+        if values is None:
+            with without_check_access():
+                lang = cls.get(code)
+                values, = cls.read([lang.id], LANG_FORMAT_FIELDS)
+            values = dict(values)
+            cls._portal_cache.set(key, values)
+        values = dict(values)
+        return cls(values.pop('id'), **values)

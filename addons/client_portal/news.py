@@ -1,7 +1,11 @@
 import datetime
 
+from trytond.cache import Cache
 from trytond.model import DeactivableMixin, ModelSQL, ModelView, fields
 from trytond.transaction import Transaction
+
+# A post scheduled for later shows up at most this late on the home page
+LATEST_CACHE_SECONDS = 60
 
 
 class News(DeactivableMixin, ModelSQL, ModelView):
@@ -13,6 +17,8 @@ class News(DeactivableMixin, ModelSQL, ModelView):
     body = fields.Text("Text", required=True, translate=True)
     published_at = fields.DateTime("Published", required=True)
     author = fields.Many2One('res.user', "Author", readonly=True)
+    _latest_cache = Cache(
+        'portal.news.latest', duration=LATEST_CACHE_SECONDS, context=False)
 
     @classmethod
     def __setup__(cls):
@@ -33,12 +39,38 @@ class News(DeactivableMixin, ModelSQL, ModelView):
         return user or None
 
     @classmethod
+    def on_modification(cls, mode, posts, field_names=None):
+        super().on_modification(mode, posts, field_names=field_names)
+        cls._latest_cache.clear()
+
+    @classmethod
     def latest(cls, limit=5):
-        return cls.search([
-                ('published_at', '<=', datetime.datetime.now()),
-                ], limit=limit)
+        """The latest published posts in the context's language, as
+        LatestPost; cached because every home page shows them"""
+        transaction = Transaction()
+        key = (transaction.database.name, transaction.language,
+            transaction.context.get('company'), limit)
+        posts = cls._latest_cache.get(key)
+        if posts is None:
+            posts = [(p.id, p.title, p.paragraphs[:1], p.published_at)
+                for p in cls.search([
+                        ('published_at', '<=', datetime.datetime.now()),
+                        ], limit=limit)]
+            cls._latest_cache.set(key, posts)
+        return [LatestPost(*post) for post in posts]
 
     @property
     def paragraphs(self):
         return [p.strip() for p in (self.body or '').split('\n\n')
             if p.strip()]
+
+
+class LatestPost:
+    "What the home page shows of a post: title and first paragraph"
+    __slots__ = ('id', 'title', 'paragraphs', 'published_at')
+
+    def __init__(self, id_, title, paragraphs, published_at):
+        self.id = id_
+        self.title = title
+        self.paragraphs = list(paragraphs)
+        self.published_at = published_at

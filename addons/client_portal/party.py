@@ -39,6 +39,13 @@ class Party(metaclass=PoolMeta):
     def default_portal_client(cls):
         return False
 
+    @classmethod
+    def on_modification(cls, mode, parties, field_names=None):
+        super().on_modification(mode, parties, field_names=field_names)
+        # The firm's name is part of the portal's branding
+        if mode != 'create':
+            Pool().get('company.company')._portal_branding_cache.clear()
+
     def portal_base_data(self):
         "Return the base data as a dictionary of strings"
         address = self.address_get()

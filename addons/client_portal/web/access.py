@@ -7,6 +7,7 @@ client in "_"-prefixed context keys and access checks on: the record rules
 of client_portal then decide what the client can see or change. Nothing in
 a handler runs as root. Errors become branded pages that never show a
 traceback or an internal name."""
+import datetime
 import hmac
 import logging
 import secrets
@@ -14,6 +15,8 @@ from contextlib import contextmanager
 from functools import wraps
 from urllib.parse import quote, unquote, urlsplit
 
+from sql import Literal
+from sql.conditionals import Coalesce
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -66,6 +69,7 @@ class Portal:
         self.request = request
         self.pool = pool
         self.database = pool.database_name
+        self.user = None
         self.web_user = None
         self.party = None
         self.company = None
@@ -78,21 +82,18 @@ class Portal:
         self.timezone = None
 
     def load_branding(self):
-        "The firm's name, contacts and whether it has a logo: one read"
-        if self.company is None:
-            return
+        "The firm's name, contacts and logo, cached per process"
         Company = self.pool.get('company.company')
-        # The logo's size, not its bytes: the page only links to it
-        with Transaction().set_context({'company.company.logo': 'size'}):
-            values, = Company.read([self.company.id], [
-                    'portal_name', 'portal_support_email',
-                    'portal_support_phone', 'logo', 'party.name', 'timezone'])
-        self.firm_name = values['party.']['name']
-        self.title = values['portal_name'] or self.firm_name
-        self.has_logo = bool(values['logo'])
-        self.support_email = values['portal_support_email']
-        self.support_phone = values['portal_support_phone']
-        self.timezone = values['timezone']
+        branding = Company.portal_branding(self.language)
+        if not branding:
+            return
+        self.company = Company(branding['id'])
+        self.firm_name = branding['firm_name']
+        self.title = branding['title']
+        self.has_logo = branding['has_logo']
+        self.support_email = branding['support_email']
+        self.support_phone = branding['support_phone']
+        self.timezone = branding['timezone']
 
     def url(self, path='', **query):
         url = f'{self.request.script_root}/{quote(self.database)}/portal/'
@@ -112,8 +113,9 @@ class Portal:
         context.update({
                 'portal': self,
                 'company': self.company,
-                'web_user': self.web_user,
-                'party': self.party,
+                # What the session row holds: no read to show the header
+                'web_user': self.user,
+                'party': self.user.client if self.user else None,
                 'format_date': formatter.date,
                 'format_datetime': formatter.datetime,
                 'format_amount': formatter.amount,
@@ -175,20 +177,14 @@ def _check_csrf(request):
         abort(HTTPStatus.FORBIDDEN)
 
 
-def _request_language(request, web_user=None):
-    if web_user is not None and web_user.portal_language:
-        return web_user.portal_language
+def _request_language(request, user=None):
+    if user is not None and user.language:
+        return user.language
     cookie = request.cookies.get(LANG_COOKIE)
     if cookie in PORTAL_LANGUAGES:
         return cookie
     best = request.accept_languages.best_match(PORTAL_LANGUAGES)
     return best or 'pl'
-
-
-def _company(pool):
-    Company = pool.get('company.company')
-    companies = Company.search([], limit=1, order=[('id', 'ASC')])
-    return companies[0] if companies else None
 
 
 def _service_user(pool):
@@ -197,14 +193,15 @@ def _service_user(pool):
 
 
 @contextmanager
-def client_access(pool, web_user, company, language):
+def client_access(pool, user, language):
     """Run as the portal service user, restricted by record rules to the
     web user's client"""
+    Company = pool.get('company.company')
     transaction = Transaction()
     context = {
-        PARTY_KEY: web_user.party.id if web_user and web_user.party else None,
-        WEB_USER_KEY: web_user.id if web_user else None,
-        'company': company.id if company else None,
+        PARTY_KEY: user.client.id if user else None,
+        WEB_USER_KEY: user.id if user else None,
+        'company': Company.portal_branding(language).get('id'),
         'language': language,
         }
     with transaction.set_user(_service_user(pool)), \
@@ -221,15 +218,70 @@ def _module_activated(pool):
     return True
 
 
+class SessionUser:
+    "The signed-in user and client as one query of the session finds them"
+    __slots__ = ('id', 'email', 'first_name', 'last_name', 'language',
+        'client')
+
+    def __init__(self, id_, email, first_name, last_name, language,
+            client):
+        self.id = id_
+        self.email = email
+        self.first_name = first_name
+        self.last_name = last_name
+        self.language = language
+        self.client = client
+
+
+class Client:
+    __slots__ = ('id', 'name')
+
+    def __init__(self, id_, name):
+        self.id = id_
+        self.name = name
+
+    @property
+    def rec_name(self):
+        return self.name
+
+
 def _session_user(pool, request):
-    Session = pool.get('web.user.session')
+    """The active web user of a portal client behind the session cookie,
+    in one statement (sessions are infrastructure: no record rule)"""
     key = request.cookies.get(SESSION_COOKIE)
-    if not key:
+    if not key or len(key) > 128:
         return None
-    user = Session.get_user(key)
-    if user and user.active and user.party and user.party.portal_client:
-        return user
-    return None
+    Session = pool.get('web.user.session')
+    WebUser = pool.get('web.user')
+    Party = pool.get('party.party')
+    session = Session.__table__()
+    user = WebUser.__table__()
+    party = Party.__table__()
+    cursor = Transaction().connection.cursor()
+    cursor.execute(*session
+        .join(user, condition=session.user == user.id)
+        .join(party, condition=user.party == party.id)
+        .select(
+            Coalesce(session.write_date, session.create_date),
+            user.id, user.email, user.first_name, user.last_name,
+            user.language, party.id, party.name,
+            where=(session.key == key) & (user.active == Literal(True))
+            & (party.portal_client == Literal(True)),
+            limit=1))
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    timestamp, user_id, email, first, last, language, party_id, name = row
+    if isinstance(timestamp, str):
+        timestamp = datetime.datetime.fromisoformat(timestamp)
+    if abs(timestamp - datetime.datetime.now()) > Session.timeout():
+        # Expired: Session.add deletes it with the others
+        return None
+    if not language:
+        # The client's language, as web.user.portal_language decides it
+        language = WebUser(user_id).portal_language
+    return SessionUser(user_id, email, first, last, language,
+        Client(party_id, name))
 
 
 def portal_route(rule, methods=('GET',), auth=True, readonly=None):
@@ -248,26 +300,24 @@ def portal_route(rule, methods=('GET',), auth=True, readonly=None):
             if request.method == 'POST':
                 _check_csrf(request)
             portal = Portal(request, pool)
-            portal.company = _company(pool)
-            web_user = _session_user(pool, request)
-            if auth and web_user is None:
+            user = _session_user(pool, request)
+            if auth and user is None:
                 next_ = request.full_path.rstrip('?')
                 if request.method != 'GET':
                     next_ = None
                 return portal.redirect('login', next=next_)
-            portal.language = _request_language(request, web_user)
+            portal.language = _request_language(request, user)
             portal.set_cookie(CSRF_COOKIE, portal.csrf_token)
-            with client_access(pool, web_user, portal.company,
-                    portal.language):
-                if web_user is not None:
+            with client_access(pool, user, portal.language):
+                if user is not None:
                     WebUser = pool.get('web.user')
-                    portal.web_user = WebUser(web_user.id)
-                    portal.party = portal.web_user.party
+                    Party = pool.get('party.party')
+                    portal.user = user
+                    # Records read only if a handler uses them
+                    portal.web_user = WebUser(user.id)
+                    portal.party = Party(user.client.id)
                     portal.session_key = request.cookies.get(SESSION_COOKIE)
-                if portal.company is not None:
-                    Company = pool.get('company.company')
-                    portal.company = Company(portal.company.id)
-                    portal.load_branding()
+                portal.load_branding()
                 try:
                     return func(request, portal, **kwargs)
                 except AccessError:
@@ -317,9 +367,8 @@ def error_page(request, pool, status):
     try:
         with Transaction().start(pool.database_name, 0, readonly=True):
             portal = Portal(request, pool)
-            portal.company = _company(pool)
             portal.language = _request_language(request)
-            with client_access(pool, None, portal.company, portal.language):
+            with client_access(pool, None, portal.language):
                 portal.load_branding()
                 return portal.render(
                     'error.html', status=status, status_code=int(status),

@@ -177,14 +177,16 @@ def _escape_like(value):
 
 
 def _currencies(pool):
+    "{id: currency} of the cached currencies"
     Currency = pool.get('currency.currency')
-    return {c.code: c.id for c in Currency.search([])}
+    return Currency.portal_currencies()
 
 
 @portal_route('/documents')
 def documents(request, portal):
     Document = portal.pool.get('portal.document')
-    currencies = _currencies(portal.pool)
+    currency_of = _currencies(portal.pool)
+    currencies = {c.code: c.id for c in currency_of.values()}
     filters = Filters(request.args, currencies)
     count = Document.search_count(filters.domain)
     pages = max(1, -(-count // filters.per_page))
@@ -197,6 +199,7 @@ def documents(request, portal):
     partial = request.headers.get('HX-Request') == 'true'
     template = 'documents/results.html' if partial else 'documents/list.html'
     return portal.render(template, filters=filters,
+        currency_of=currency_of,
         documents=records, count=count, pages=pages,
         currency_options=[(c, c) for c in sorted(currencies)],
         per_page_options=PER_PAGE, tabs=TABS, columns=COLUMNS,

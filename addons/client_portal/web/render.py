@@ -108,7 +108,7 @@ class Formatter:
 
     def __init__(self, timezone=None):
         Lang = Pool().get('ir.lang')
-        self.lang = Lang.get(Transaction().language)
+        self.lang = Lang.portal_lang(Transaction().language)
         # Tryton keeps timestamps in UTC: show them at the firm's local time
         self.timezone = ZoneInfo(timezone) if timezone else None
         self.thousands = self.lang.thousands_sep or ''
