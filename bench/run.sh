@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# `make bench`: build the benchmark database if needed, then load the
-# portal's documents page and print the figures (see bench/README.md).
+# `make bench`: build the benchmark database if needed, then measure the
+# portal's documents, home, document and PDF pages and print the figures
+# and the goals (see bench/README.md).
 #   bash bench/run.sh [--regenerate] [generate.py options] [-- load.py options]
-# e.g. bash bench/run.sh -- --processes 1 --think 1 --experiment i18n
+# e.g. bash bench/run.sh -- --processes 1 --think 1 --experiment gc
 # Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust) and .venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
