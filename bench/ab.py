@@ -186,7 +186,9 @@ def report(args, configs, results, variants):
         jinja2 = figures[label('')]
         print(f'\ngenshi / jinja2: server CPU per documents page '
             f'{genshi["cpu_ms"]:.1f} / {jinja2["cpu_ms"]:.1f} ms = '
-            f'x{genshi["cpu_ratio"]:.2f} (paired median); render '
+            f'x{genshi["cpu_ms"] / jinja2["cpu_ms"]:.2f} (ratio of the '
+            f'medians), x{genshi["cpu_ratio"]:.2f} (median of the paired '
+            f'rounds); render '
             f'{genshi["render_cpu_ms"]:.1f} / {jinja2["render_cpu_ms"]:.1f}'
             f' ms')
     print(f'load average at the end: {load.loadavg()}')
