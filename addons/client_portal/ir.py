@@ -12,6 +12,14 @@ USER_RULE_MODELS = {'party.party', 'web.user', 'portal.document',
     'portal.notification', 'portal.party.change'}
 
 
+# trytond's caches key on the whole context: with the client in it, every
+# cached lookup (configuration, triggers, model names) would be computed
+# again for each client in each process. Nothing those caches hold depends
+# on the client; the record rules, which do, key on it explicitly
+# (Rule._get_cache_key below).
+Cache.context_ignored_keys.update({PARTY_KEY, WEB_USER_KEY})
+
+
 class Rule(metaclass=PoolMeta):
     __name__ = 'ir.rule'
 

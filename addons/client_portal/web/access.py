@@ -70,6 +70,7 @@ class Portal:
         self.pool = pool
         self.database = pool.database_name
         self.user = None
+        self._formatter = None
         self.web_user = None
         self.party = None
         self.company = None
@@ -108,8 +109,14 @@ class Portal:
     def static(self, name):
         return self.url('static/' + name)
 
+    def formatter(self):
+        "Dates and amounts in this request's language, made once"
+        if self._formatter is None:
+            self._formatter = _render.Formatter(self.timezone)
+        return self._formatter
+
     def render(self, template, status=HTTPStatus.OK, **context):
-        formatter = _render.Formatter(self.timezone)
+        formatter = self.formatter()
         context.update({
                 'portal': self,
                 'company': self.company,

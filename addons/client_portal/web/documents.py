@@ -171,6 +171,33 @@ class Filters:
             if k not in ignored and k not in self.errors)
 
 
+ROW_FIELDS = ['number', 'date', 'due_date', 'document_type', 'currency',
+    'state', *AMOUNT_FIELDS, 'first_downloaded_at']
+
+
+class Row:
+    """A row of the documents table, formatted once: the table's cells
+    read plain attributes instead of records' fields"""
+    __slots__ = ('id', 'number', 'date', 'due_date', 'document_type',
+        'currency', 'overdue', 'first_downloaded_at', *AMOUNT_FIELDS)
+
+    def __init__(self, values, currency, formatter, today):
+        self.id = values['id']
+        self.number = values['number']
+        self.date = formatter.date(values['date'])
+        self.due_date = formatter.date(values['due_date'])
+        self.document_type = values['document_type']
+        self.currency = currency
+        # As portal.document.overdue decides it, without a getter call
+        self.overdue = bool(values['state'] == 'issued'
+            and values['remaining'] > 0 and values['due_date']
+            and values['due_date'] < today)
+        for name in AMOUNT_FIELDS:
+            setattr(self, name, formatter.amount(values[name], currency))
+        self.first_downloaded_at = formatter.datetime(
+            values['first_downloaded_at'])
+
+
 def _escape_like(value):
     return (value.replace('\\', '\\\\').replace('%', '\\%')
         .replace('_', '\\_'))
@@ -193,9 +220,13 @@ def documents(request, portal):
     if filters.page > pages:
         filters.errors['page'] = 'invalid'
         filters.page = pages
-    records = Document.search(filters.domain,
+    values = Document.search_read(filters.domain,
         offset=(filters.page - 1) * filters.per_page,
-        limit=filters.per_page, order=filters.order)
+        limit=filters.per_page, order=filters.order,
+        fields_names=ROW_FIELDS)
+    formatter = portal.formatter()
+    records = [Row(v, currency_of[v['currency']], formatter, today)
+        for today in [Document.today()] for v in values]
     partial = request.headers.get('HX-Request') == 'true'
     template = 'documents/results.html' if partial else 'documents/list.html'
     return portal.render(template, filters=filters,
