@@ -2,9 +2,11 @@ import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from sql import Column
 from sql.aggregate import Sum
 from sql.conditionals import Case
 
+from trytond import backend
 from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.pool import Pool
 from trytond.report import Report
@@ -159,6 +161,33 @@ class Document(ModelSQL, ModelView):
                     'first_downloaded_at': now,
                     'first_downloaded_by': web_user.id,
                     })
+
+    @classmethod
+    def search_values(cls, domain, fields_names, offset=0, limit=None,
+            order=None):
+        """Values of the stored fields of the documents a search finds, in
+        its order, as dicts: the ids by the search (record rules applied),
+        then the columns of those ids, without the ORM's work per row and
+        field that a page of 25 rows would pay twice"""
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*cls.search(domain, offset=offset, limit=limit,
+                order=order, query=True))
+        ids = [id_ for id_, in cursor]
+        if not ids:
+            return []
+        columns = [table.id]
+        for name in fields_names:
+            column = Column(table, name)
+            if backend.name == 'sqlite':
+                # How trytond tells SQLite which type to return
+                column = column.as_(
+                    f'{name} [{cls._fields[name].sql_type().base}]')
+            columns.append(column)
+        cursor.execute(*table.select(*columns, where=table.id.in_(ids)))
+        names = ['id', *fields_names]
+        rows = {row[0]: dict(zip(names, row)) for row in cursor}
+        return [rows[id_] for id_ in ids]
 
     @classmethod
     def totals_by_currency(cls, domain):

@@ -4,7 +4,7 @@ from decimal import Decimal
 from trytond.model import fields
 from trytond.modules.company import CompanyReport
 from trytond.pool import Pool, PoolMeta
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, without_check_access
 
 from .document import sync_documents
 from .pdf import html_to_pdf, logo_data_uri
@@ -61,8 +61,14 @@ class Invoice(metaclass=PoolMeta):
         super().print_invoice([i for i in invoices if i not in own])
 
     def get_portal_pdf(self):
-        if self.invoice_report_format == 'pdf':
-            return self.invoice_report_cache
+        # One read of the two columns, not of the whole invoice first;
+        # like reading an attribute of the record, without access checks:
+        # the caller holds the record
+        with without_check_access():
+            values, = self.read([self.id], [
+                    'invoice_report_format', 'invoice_report_cache'])
+        if values['invoice_report_format'] == 'pdf':
+            return values['invoice_report_cache']
 
     @classmethod
     def get_portal_first_downloaded_at(cls, invoices, name):

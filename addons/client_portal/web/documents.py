@@ -220,10 +220,9 @@ def documents(request, portal):
     if filters.page > pages:
         filters.errors['page'] = 'invalid'
         filters.page = pages
-    values = Document.search_read(filters.domain,
+    values = Document.search_values(filters.domain, ROW_FIELDS,
         offset=(filters.page - 1) * filters.per_page,
-        limit=filters.per_page, order=filters.order,
-        fields_names=ROW_FIELDS)
+        limit=filters.per_page, order=filters.order)
     formatter = portal.formatter()
     records = [Row(v, currency_of[v['currency']], formatter, today)
         for today in [Document.today()] for v in values]
