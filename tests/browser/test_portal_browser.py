@@ -269,7 +269,8 @@ def _journey(portal, browser, context, page, subtests):
             shot(mobile, portal, 375, name)
             width = scroll_width(mobile)
             if name == 'documents':
-                expect(mobile.get_by_role('link', name=row['number'])
+                expect(mobile.get_by_role('link', name=row['number'],
+                        exact=True)
                     ).to_be_visible()
             if name in {'home', 'documents'}:
                 assert width <= 375, f'{name}: horizontal scroll, ' \
