@@ -10,7 +10,7 @@ from trytond import backend
 from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.pool import Pool
 from trytond.report import Report
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, without_check_access
 
 DOCUMENT_TYPES = [
     ('invoice', "Invoice"),
@@ -141,6 +141,16 @@ class Document(ModelSQL, ModelView):
     @classmethod
     def search_manager(cls, name, clause):
         return [('party.portal_manager',) + tuple(clause[1:])]
+
+    def portal_details(self):
+        """What the document's PDF says beyond its header figures, as plain
+        values: lines, VAT per rate, payment details and the documents it
+        corrects. The caller holds this document (read under the client's
+        rules); its origin is read like an attribute of it."""
+        if not self.origin or not hasattr(self.origin, 'get_portal_details'):
+            return None
+        with without_check_access():
+            return self.origin.get_portal_details()
 
     @property
     def pdf_filename(self):

@@ -1,11 +1,13 @@
 from collections import defaultdict
 from decimal import Decimal
 
+from trytond.cache import Cache
 from trytond.model import fields
 from trytond.modules.company import CompanyReport
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction, without_check_access
 
+from . import formatting
 from .document import sync_documents
 from .pdf import html_to_pdf, logo_data_uri
 
@@ -16,6 +18,8 @@ _PAYMENT_FIELDS = {'state', 'payment_lines', 'move', 'reconciled'}
 class Invoice(metaclass=PoolMeta):
     __name__ = 'account.invoice'
 
+    _portal_details_cache = Cache(
+        'account.invoice.portal_details', context=False)
     portal_first_downloaded_at = fields.Function(
         fields.Timestamp("First Downloaded by Client"),
         'get_portal_first_downloaded_at')
@@ -39,6 +43,7 @@ class Invoice(metaclass=PoolMeta):
     @classmethod
     def on_modification(cls, mode, invoices, field_names=None):
         super().on_modification(mode, invoices, field_names=field_names)
+        cls._portal_details_cache.clear()
         if (mode == 'write' and field_names
                 and field_names & _PAYMENT_FIELDS):
             sync_documents([i for i in cls.browse(invoices)
@@ -123,6 +128,60 @@ class Invoice(metaclass=PoolMeta):
             'state': state,
             }
 
+    def get_portal_details(self):
+        """The invoice's lines, VAT summary and payment details as values;
+        an issued invoice does not change, so they are cached"""
+        transaction = Transaction()
+        key = (transaction.database.name, self.id, transaction.language)
+        details = self._portal_details_cache.get(key)
+        if details is None:
+            details = self._portal_details_cache.set(
+                key, self._get_portal_details())
+        return details
+
+    def _get_portal_details(self):
+        credit = self.total_amount < 0
+        return {
+            'lines': [{
+                    'description': (line.description
+                        or (line.product.rec_name if line.product else '')),
+                    'unit': line.unit.symbol if line.unit else '',
+                    'quantity': line.quantity,
+                    'quantity_digits': line.unit.digits if line.unit else 2,
+                    'unit_price': line.unit_price,
+                    'amount': line.amount,
+                    'taxes': ', '.join(t.description or t.name
+                        for t in line.taxes),
+                    } for line in self.lines if line.type == 'line'],
+            'taxes': [{'rate': rate, 'base': base, 'amount': amount,
+                    'total': base + amount}
+                for rate, base, amount in self.portal_tax_rows],
+            'payment_term': (self.payment_term.rec_name
+                if self.payment_term else None),
+            'bank_accounts': ([] if credit
+                else self.portal_company_bank_accounts),
+            'transfer_title': None if credit else self.number,
+            'refund': credit,
+            'corrects': [{'origin': str(i), 'number': i.number,
+                    'date': i.invoice_date}
+                for i in self.portal_corrected_invoices],
+            'comment': self.comment,
+            }
+
+    @property
+    def portal_corrected_invoices(self):
+        "The invoices a corrective invoice corrects, from its lines' origins"
+        pool = Pool()
+        Line = pool.get('account.invoice.line')
+        corrected = []
+        for line in self.lines:
+            origin = line.origin
+            if isinstance(origin, Line) and origin.invoice \
+                    and origin.invoice != self \
+                    and origin.invoice not in corrected:
+                corrected.append(origin.invoice)
+        return corrected
+
     @property
     def portal_tax_rows(self):
         "Net and VAT per rate, as art. 106e requires them on the invoice"
@@ -179,6 +238,9 @@ class InvoiceReport(CompanyReport):
     def get_context(cls, records, header, data):
         context = super().get_context(records, header, data)
         context['logo'] = logo_data_uri
+        # Day-first in every language (Tryton's English is 11/16/2026)
+        context['format_date'] = (
+            lambda value, lang=None, *args, **kwargs: formatting.date(value))
         return context
 
     @classmethod

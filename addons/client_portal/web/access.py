@@ -126,6 +126,7 @@ class Portal:
                 'format_date': formatter.date,
                 'format_datetime': formatter.datetime,
                 'format_amount': formatter.amount,
+                'format_number': formatter.number,
                 })
         context.setdefault('page', template.split('/')[0])
         html = _render.render(template, self.language, **context)

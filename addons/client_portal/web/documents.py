@@ -239,8 +239,18 @@ def documents(request, portal):
 
 @portal_route('/documents/<id:document_id>')
 def document(request, portal, document_id):
+    Document = portal.pool.get('portal.document')
     document = portal.get_or_404('portal.document', document_id)
+    details = document.portal_details()
+    corrected = {}
+    if details and details['corrects']:
+        # Linked only when the client may open them (the record rules)
+        corrected = {d.origin and str(d.origin): d.id
+            for d in Document.search([('origin', 'in',
+                        [c['origin'] for c in details['corrects']])])}
     return portal.render('documents/document.html', document=document,
+        details=details, corrected=corrected,
+        currency=_currencies(portal.pool)[document.currency.id],
         labels=labels(), document_types=document_types(portal.pool))
 
 
@@ -251,9 +261,19 @@ def document_pdf(request, portal, document_id):
     content = document.get_pdf()
     if not content:
         abort(HTTPStatus.NOT_FOUND)
-    Document.record_download([document], portal.web_user)
-    disposition = 'inline' if request.args.get('inline') else 'attachment'
+    preview = bool(request.args.get('preview'))
+    # Shown inside the document's page is not downloaded by the client
+    if not preview:
+        Document.record_download([document], portal.web_user)
+    inline = preview or request.args.get('inline')
+    disposition = 'inline' if inline else 'attachment'
     response = Response(bytes(content), content_type='application/pdf',
         headers={'Content-Disposition':
             f'{disposition}; filename="{document.pdf_filename}"'})
+    if preview:
+        # The one response the portal's own pages may frame
+        # (no default-src: the browser's PDF viewer is a plugin that an
+        # object-src or default-src would block)
+        response.headers['Content-Security-Policy'] = "frame-ancestors 'self'"
+        response.headers['X-Frame-Options'] = 'SAMEORIGIN'
     return portal.respond(response)

@@ -125,14 +125,19 @@ class Formatter:
                 self.timezone)
         return formatting.datetime(value)
 
+    def number(self, value, digits=2):
+        if value is None:
+            return ''
+        text = f'{abs(value):,.{digits}f}'
+        text = text.replace(',', '\0').replace('.', self.point).replace(
+            '\0', self.thousands)
+        return ('-' if value < 0 else '') + text
+
     def amount(self, value, currency=None, symbol=False):
         if value is None:
             return ''
         if symbol and currency is not None:
             return self.lang.currency(
                 value, currency, symbol=True, grouping=True)
-        digits = currency.digits if currency is not None else 2
-        text = f'{abs(value):,.{digits}f}'
-        text = text.replace(',', '\0').replace('.', self.point).replace(
-            '\0', self.thousands)
-        return ('-' if value < 0 else '') + text
+        return self.number(
+            value, currency.digits if currency is not None else 2)
