@@ -66,6 +66,8 @@ class Document(ModelSQL, ModelView):
     first_downloaded_by = fields.Many2One(
         'web.user', "First Downloaded By", readonly=True,
         ondelete='SET NULL')
+    # Set by the daily overdue notification: a document is announced once
+    overdue_announced = fields.Boolean("Overdue Announced", readonly=True)
     overdue = fields.Function(
         fields.Boolean("Overdue"), 'get_overdue', searcher='search_overdue')
     manager = fields.Function(
@@ -201,37 +203,47 @@ class Document(ModelSQL, ModelView):
 
     @classmethod
     def totals_by_currency(cls, domain):
-        """Due, credit and overdue amounts per currency of the documents
-        matching the domain: one grouped query under the access rules."""
+        """What the client owes and is owed per currency, as three figures
+        that add up: not yet due + overdue - credit = balance. One grouped
+        query under the access rules."""
         pool = Pool()
         Currency = pool.get('currency.currency')
         table = cls.__table__()
         cursor = Transaction().connection.cursor()
         query = cls.search(domain, query=True, order=[])
         today = cls.today()
-        overdue = (table.due_date < today) & (table.remaining > 0)
         owed = table.remaining > 0
+        overdue = owed & (table.due_date < today)
+        zero = Decimal(0)
         cursor.execute(*table.select(
                 table.currency,
-                Sum(Case((owed, table.remaining), else_=Decimal(0))),
-                Sum(Case((~owed, table.remaining), else_=Decimal(0))),
-                Sum(Case((overdue, table.remaining), else_=Decimal(0))),
+                Sum(Case((owed & ~overdue, table.remaining), else_=zero)),
+                Sum(Case((overdue, table.remaining), else_=zero)),
+                Sum(Case((~owed, table.remaining), else_=zero)),
                 Sum(Case((overdue, 1), else_=0)),
                 where=table.id.in_(query)
                 & (table.state == 'issued') & (table.remaining != 0),
                 group_by=[table.currency]))
+        currencies = Currency.portal_currencies()
         result = []
-        for currency_id, due, credit, overdue_amount, overdue_count in cursor:
-            currency = Currency(currency_id)
-            result.append({
-                    'currency': currency,
-                    'due': currency.round(Decimal(str(due or 0))),
-                    # Open credit notes: what the firm owes the client
-                    'credit': currency.round(-Decimal(str(credit or 0))),
-                    'overdue': currency.round(
-                        Decimal(str(overdue_amount or 0))),
-                    'overdue_count': overdue_count or 0,
-                    })
+        for currency_id, not_due, overdue_amount, credit, overdue_count \
+                in cursor:
+            currency = currencies[currency_id]
+
+            def amount(value):
+                return Decimal(str(value or 0)).quantize(
+                    Decimal(1).scaleb(-currency.digits))
+            row = {
+                'currency': currency,
+                # Owed, due date not passed (or none)
+                'not_due': amount(not_due),
+                'overdue': amount(overdue_amount),
+                # Open credit notes: what the firm owes the client
+                'credit': -amount(credit),
+                'overdue_count': overdue_count or 0,
+                }
+            row['balance'] = row['not_due'] + row['overdue'] - row['credit']
+            result.append(row)
         result.sort(key=lambda r: r['currency'].code)
         return result
 

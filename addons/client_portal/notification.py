@@ -1,4 +1,5 @@
 import datetime
+from collections import defaultdict
 
 from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.pool import Pool
@@ -21,6 +22,8 @@ class Notification(ModelSQL, ModelView):
     document = fields.Many2One(
         'portal.document', "Document", ondelete='CASCADE')
     read_at = fields.Timestamp("Read")
+    # The documents that became overdue, for a notification of the day
+    document_count = fields.Integer("Documents", readonly=True)
     date = fields.Function(fields.Timestamp("Date"), 'get_date')
 
     @classmethod
@@ -52,19 +55,37 @@ class Notification(ModelSQL, ModelView):
 
     @classmethod
     def notify_overdue(cls):
-        "Cron: notify once per document that became overdue"
+        """Cron: one notification per client and day for the documents that
+        became overdue since the last run; each document is announced once
+        (portal.document.overdue_announced)"""
         pool = Pool()
         Document = pool.get('portal.document')
-        overdue = Document.search([('overdue', '=', True)])
-        notified = {n.document.id for n in cls.search([
+        overdue = Document.search([
+                ('overdue', '=', True),
+                ('overdue_announced', '!=', True),
+                ])
+        by_party = defaultdict(list)
+        for document in overdue:
+            by_party[document.party.id].append(document)
+        start = datetime.datetime.combine(
+            datetime.date.today(), datetime.time())
+        today = {n.party.id: n for n in cls.search([
+                    ('party', 'in', list(by_party)),
                     ('kind', '=', 'overdue'),
-                    ('document', 'in', [d.id for d in overdue]),
+                    ('document', '=', None),
+                    ('read_at', '=', None),
+                    ('create_date', '>=', start),
                     ])}
-        cls.create([{
-                    'party': d.party.id,
-                    'kind': 'overdue',
-                    'document': d.id,
-                    } for d in overdue if d.id not in notified])
+        to_save = []
+        for party, documents in by_party.items():
+            notification = today.get(party)
+            if notification is None:
+                notification = cls(party=party, kind='overdue',
+                    document_count=0)
+            notification.document_count += len(documents)
+            to_save.append(notification)
+        cls.save(to_save)
+        Document.write(overdue, {'overdue_announced': True})
 
     @classmethod
     def mark_read(cls, notifications):

@@ -31,4 +31,14 @@ def open_notification(request, portal, notification_id):
     Notification.mark_read([notification])
     if notification.document:
         return portal.redirect(f'documents/{notification.document.id}')
+    if notification.kind == 'overdue':
+        return portal.redirect('documents', tab='overdue')
+    return portal.redirect('')
+
+
+@portal_route('/notifications/read-all', methods=('POST',))
+def read_all_notifications(request, portal):
+    "Mark every notification of the client read (the rules keep it to them)"
+    Notification = portal.pool.get('portal.notification')
+    Notification.mark_read(Notification.search([('read_at', '=', None)]))
     return portal.redirect('')
