@@ -30,6 +30,23 @@ def portal_rules():
             yield rule
 
 
+def path_of(rule, values):
+    "The rule's path inside the portal with its arguments replaced"
+    path = rule.rule.replace('/<database_name>/portal/', '')
+    for argument, value in values.items():
+        path = re.sub(r'<(\w+:)?%s>' % argument, str(value), path)
+    return path
+
+
+def requests(browser, rule, path):
+    "(method, response) for each method of the rule"
+    for method in sorted(rule.methods - {'HEAD', 'OPTIONS'}):
+        if method == 'GET':
+            yield method, browser.get(path)
+        else:
+            yield method, browser.post(path)
+
+
 def test_every_id_route_is_covered():
     for rule in portal_rules():
         for argument in rule.arguments - NOT_IDS:
@@ -51,13 +68,8 @@ def test_other_clients_ids_are_404_on_every_route(request, data, me, other):
         assert ids
         expected += len(ids) * len(rule.methods - {'HEAD', 'OPTIONS'})
         for id_ in ids:
-            path = rule.rule.replace('/<database_name>/portal/', '')
-            path = re.sub(r'<(\w+:)?%s>' % argument, str(id_), path)
-            for method in sorted(rule.methods - {'HEAD', 'OPTIONS'}):
-                if method == 'GET':
-                    response = browser.get(path)
-                else:
-                    response = browser.post(path)
+            path = path_of(rule, {argument: id_})
+            for method, response in requests(browser, rule, path):
                 assert response.status_code == 404, (method, path)
                 body = response.get_data(as_text=True)
                 assert 'you do not have access to it' in text(response)
@@ -83,14 +95,8 @@ def test_ids_a_route_cannot_hold_are_404_on_every_route(as_a, bad):
         arguments = rule.arguments - NOT_IDS
         if not arguments:
             continue
-        path = rule.rule.replace('/<database_name>/portal/', '')
-        for argument in arguments:
-            path = re.sub(r'<(\w+:)?%s>' % argument, bad, path)
-        for method in sorted(rule.methods - {'HEAD', 'OPTIONS'}):
-            if method == 'GET':
-                response = as_a.get(path)
-            else:
-                response = as_a.post(path)
+        path = path_of(rule, {argument: bad for argument in arguments})
+        for method, response in requests(as_a, rule, path):
             assert response.status_code == 404, (method, path)
             assert 'Traceback' not in response.get_data(as_text=True)
 
