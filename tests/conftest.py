@@ -42,9 +42,14 @@ def data(smtp):
     if not config.has_section('portal'):
         config.add_section('portal')
     config.set('portal', 'base_url', 'https://portal.example.com')
-    test_tryton.activate_module(['client_portal'])
+    # A copy of the run's activated database when scripts/test.sh built
+    # one (PORTICO_TEST_BASE), else every module activated here
+    from scripts import testdb
+    testdb.install(locks=False)
+    test_tryton.activate_module(testdb.MODULES)
     from client_portal.demo import run_in_transaction
-    result = run_in_transaction(DB, _build, context={'language': 'en'})
+    with testdb.lock_on_demand():
+        result = run_in_transaction(DB, _build, context={'language': 'en'})
     smtp.clear()
     yield result
     if test_tryton.backend.name != 'sqlite':
@@ -58,6 +63,8 @@ def _load_polish():
     Lang = pool.get('ir.lang')
     Translation = pool.get('ir.translation')
     polish, = Lang.search([('code', '=', 'pl')])
+    if polish.translatable:
+        return      # loaded when the modules were activated
     Lang.write([polish], {'translatable': True})
     Translation.translation_import('pl', 'client_portal', os.path.join(
             os.path.dirname(client_portal.__file__), 'locale', 'pl.po'))

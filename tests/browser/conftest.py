@@ -11,7 +11,10 @@ Session fixtures:
   subprocesses, so this process never imports a pool.
 * ``browser``: headless Debian Chromium through Playwright.
 
-Building the demo takes about 90 s (every invoice PDF is rendered). With
+With ``PORTICO_TEST_BASE`` (set by scripts/test.sh, see scripts/testdb.py)
+the database starts as a copy of the run's activated database instead of
+``trytond-admin``. Building the demo takes about 90 s (every invoice PDF is
+rendered). With
 ``PORTICO_TEST_CACHE=<dir>`` the built database is kept, keyed by a hash of
 the modules' sources, the trytond version and today's date (the demo data is
 relative to today), and copied on later runs: the SQLite file and its
@@ -40,10 +43,10 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from scripts.mailsink import MailSink  # noqa: E402
+from scripts.testdb import MODULES  # noqa: E402, every module of addons/
 
 BIN = Path(sys.executable).parent
 ADDONS = ROOT / 'addons'
-MODULES = ['client_portal', 'bitrix_bridge', 'payroll_account']
 ARTIFACTS = ROOT / 'test-artifacts'
 CHROMIUM = os.environ.get('PORTICO_CHROMIUM', '/usr/bin/chromium')
 CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
@@ -65,7 +68,9 @@ FILL_SCRIPT = textwrap.dedent('''\
     with Transaction().start(name, 0, readonly=True):
         pool.init()
     from client_portal.demo import build_demo, run_in_transaction
-    run_in_transaction(name, build_demo, context={'language': 'pl'})
+    from scripts.testdb import lock_on_demand
+    with lock_on_demand():
+        run_in_transaction(name, build_demo, context={'language': 'pl'})
     ''')
 
 
@@ -171,6 +176,15 @@ class Backend:
             self._pg_create(self.name)
         else:
             (self.data_path / f'{self.name}.sqlite').touch()
+        self.created = True
+
+    def copy_base(self, base):
+        "Start from the run's activated database (scripts/testdb.py)"
+        self.data_path.mkdir(parents=True, exist_ok=True)
+        if self.kind == 'postgresql':
+            self._pg_create(self.name, base)
+        else:
+            shutil.copyfile(base, self.data_path / f'{self.name}.sqlite')
         self.created = True
 
     # The cache
@@ -369,11 +383,18 @@ def portal(tmp_path_factory, mail_sink):
             _log(f'{backend.kind} database {backend.name} copied from the '
                 f'cache {key}')
         else:
-            backend.create_empty()
-            _run([str(BIN / 'trytond-admin'), '-c', str(config),
-                    '-d', backend.name, '--email', 'admin@portico.localhost',
-                    '-u', *MODULES, '--activate-dependencies', '-l', 'pl'],
-                'trytond-admin', env)
+            base = os.environ.get('PORTICO_TEST_BASE')
+            if base:
+                backend.copy_base(base)
+                _log(f'{backend.kind} database {backend.name} copied from '
+                    f'the activated database {base}')
+            else:
+                backend.create_empty()
+                _run([str(BIN / 'trytond-admin'), '-c', str(config),
+                        '-d', backend.name,
+                        '--email', 'admin@portico.localhost',
+                        '-u', *MODULES, '--activate-dependencies', '-l', 'pl'],
+                    'trytond-admin', env)
             _run([sys.executable, '-c', FILL_SCRIPT, str(config),
                     backend.name], 'build_demo', env)
             # Files edited during the build: the database matches neither

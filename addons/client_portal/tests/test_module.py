@@ -55,6 +55,9 @@ def _manager(login, *clients):
 class ClientPortalTestCase(ModuleTestCase):
     "Test the client_portal module"
     module = 'client_portal'
+    # Every Portico module, as deployed: the test databases are copies of
+    # one activated database (scripts/testdb.py)
+    extras = ['bitrix_bridge', 'payroll_account']
 
     @with_transaction()
     def test_document_follows_invoice_and_payments(self):
