@@ -16,10 +16,13 @@ VENV := .venv
 STAMPS := var/stamps
 VENDOR := addons/client_portal/static/vendor
 VENDOR_FILES := $(VENDOR)/bootstrap.min.css $(VENDOR)/bootstrap.bundle.min.js $(VENDOR)/htmx.min.js
+# Test-only assets, never served by the portal: axe-core for the browser tests
+TEST_ASSETS := var/test-assets
+AXE := $(TEST_ASSETS)/axe.min.js
 
 .PHONY: install system-deps demo test bench clean-demo messages
 
-install: system-deps $(STAMPS)/pip $(STAMPS)/npm $(STAMPS)/npm-sao $(VENDOR_FILES)
+install: system-deps $(STAMPS)/pip $(STAMPS)/npm $(STAMPS)/npm-sao $(VENDOR_FILES) $(AXE)
 
 # Always run: the script takes 0.1 s when nothing is missing and catches a
 # package removed since the last run. Order-only prerequisite of the steps below.
@@ -56,6 +59,11 @@ $(VENDOR)/bootstrap.bundle.min.js: $(STAMPS)/npm
 $(VENDOR)/htmx.min.js: $(STAMPS)/npm
 	mkdir -p $(@D) && cp node_modules/htmx.org/dist/htmx.min.js $@
 
+# axe-core (devDependency) for the accessibility checks of the browser tests
+# (tests/browser/a11y.py); kept out of static/ so the portal never serves it.
+$(AXE): $(STAMPS)/npm
+	mkdir -p $(@D) && cp node_modules/axe-core/axe.min.js $@
+
 # The catcher and trytond run from one shell (one recipe line) whose EXIT trap
 # stops both, however it ends: Ctrl-C, `kill` of make (make passes SIGTERM
 # on to this shell), trytond failing. trytond runs in the background so that
@@ -73,7 +81,7 @@ demo: install
 	TRYTOND_DATABASE__PATH=$(CURDIR)/var/db $(VENV)/bin/trytond -c config/demo.conf & server=$$!; \
 	wait $$server
 
-test: install
+test: install $(AXE)
 	bash scripts/test.sh
 
 bench: install

@@ -4,15 +4,21 @@ Anna Nowak (Nowak Design) signs in, switches the portal to Polish, lists her
 unpaid documents, opens one, downloads its PDF and finds the first download
 recorded; then the same pages at phone width. Screenshots go to
 test-artifacts/<backend>-<width>-<page>.png.
+
+test_accessibility then runs axe-core and keyboard checks (a11y.py) on
+every page she visits, in both languages and at both widths.
 """
 import re
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 from playwright.sync_api import expect
 
 from client_portal.demo import DEMO_PASSWORD
+
+import a11y
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / 'test-artifacts'
@@ -289,3 +295,172 @@ def _journey(portal, browser, context, page, subtests):
                     assert width <= 375, width
     finally:
         phone.close()
+
+
+def test_accessibility(portal, browser, subtests):
+    """axe-core on every page a client visits, signed out and in, in
+    Polish and English, at 1280 and 375 px: no serious or critical
+    violation. Tables have captions and column headers; on each page the
+    first Tab stop is the skip link and it moves the focus to <main>.
+    Then, with the keyboard only: sign in (a wrong password is announced),
+    the documents filters; a field error is tied to its field; focus is
+    visible on links, buttons and fields. All findings, any impact, go to
+    test-artifacts/<backend>-a11y-axe.json."""
+    failures, findings, other = [], [], []
+    checked = 0
+
+    def check(page, name, language, width, skip_link=True):
+        nonlocal checked
+        url = page.url
+        for v in a11y.axe(page):
+            findings.append(dict(v, page=name, url=url, language=language,
+                    width=width))
+            if v['impact'] in a11y.FAILING:
+                failures.append(a11y.describe(v, url, language, width))
+        for table in a11y.tables(page):
+            other.append(f'{name} ({language}, {width} px): table without '
+                f'a caption or column headers: {table}')
+        if skip_link:
+            other.extend(f'{name} ({language}, {width} px): {p}'
+                for p in a11y.skip_link_problems(page))
+        checked += 1
+
+    signed_out = [('login', portal.url('login')),
+        ('reset-password', portal.url('reset-password'))]
+    # English first: Anna's account ends Polish, as the demo made it
+    for language in ('en', 'pl'):
+        locale = 'en-GB' if language == 'en' else 'pl-PL'
+        desktop = browser.new_context(viewport=DESKTOP, locale=locale)
+        phone = browser.new_context(viewport=PHONE, is_mobile=True,
+            has_touch=True, locale=locale)
+        desktop.set_default_timeout(20000)
+        phone.set_default_timeout(20000)
+        try:
+            page = desktop.new_page()
+            mobile = phone.new_page()
+            for name, url in signed_out:
+                for p, width in ((page, 1280), (mobile, 375)):
+                    p.goto(url)
+                    expect(p.locator('html')).to_have_attribute(
+                        'lang', language)
+                    check(p, name, language, width,
+                        skip_link=name != 'login')
+            # Sign in with the keyboard only: the e-mail field has the
+            # focus; a wrong password first, announced as an alert
+            page.goto(portal.url('login'))
+            expect(page.locator('#email')).to_be_focused()
+            with subtests.test('sign-in with the keyboard', lang=language):
+                if language == 'en':
+                    page.keyboard.type(EMAIL)
+                    page.keyboard.press('Tab')
+                    page.keyboard.type('not-the-password')
+                    page.keyboard.press('Enter')
+                    expect(page.locator('[role=alert]')).to_be_visible()
+                    expect(page.locator('#email')).to_be_focused()
+                    assert a11y.focus_ring(page), 'e-mail field'
+                    page.keyboard.press('Tab')
+                else:
+                    page.keyboard.type(EMAIL)
+                    page.keyboard.press('Tab')
+                expect(page.locator('#password')).to_be_focused()
+                page.keyboard.type(DEMO_PASSWORD)
+                page.keyboard.press('Tab')
+                expect(page.locator('main button[type=submit]')
+                    ).to_be_focused()
+                assert a11y.focus_ring(page), 'sign-in button'
+                page.keyboard.press('Enter')
+                page.wait_for_url(portal.url(''))
+            page.locator(f'.portal-language button[value="{language}"]'
+                ).click()
+            expect(page.locator('html')).to_have_attribute('lang', language)
+            phone.add_cookies(desktop.cookies())
+
+            news = page.locator('main a[href*="/portal/news/"]').first
+            news = urljoin(page.url, news.get_attribute('href'))
+            page.goto(portal.url('documents'))
+            document = urljoin(page.url, page.locator(
+                    'table.portal-documents td.portal-number a'
+                    ).first.get_attribute('href'))
+            signed_in = [('home', portal.url('')),
+                # A filter set: the filters are open
+                ('documents', portal.url('documents', currency='PLN')),
+                ('document', document), ('news', news),
+                ('company', portal.url('company')),
+                ('account', portal.url('account')),
+                ('404', portal.url('no-such-page'))]
+            for name, url in signed_in:
+                for p, width in ((page, 1280), (mobile, 375)):
+                    p.goto(url)
+                    expect(p.locator('html')).to_have_attribute(
+                        'lang', language)
+                    if name == 'documents':
+                        expect(p.locator('details.portal-filters')
+                            ).to_have_attribute('open', '')
+                    check(p, name, language, width)
+            if language == 'en':
+                _keyboard(page, portal, subtests)
+        finally:
+            desktop.close()
+            phone.close()
+
+    a11y.dump(ARTIFACTS / f'{portal.backend}-a11y-axe.json', findings)
+    for f in findings:
+        if f['impact'] not in a11y.FAILING:
+            print('axe (not failing):', a11y.describe(
+                    f, f['url'], f['language'], f['width']))
+    assert checked == 36
+    with subtests.test('axe: no serious or critical violation'):
+        assert not failures, '\n' + '\n'.join(failures)
+    with subtests.test('tables and skip link'):
+        assert not other, '\n' + '\n'.join(other)
+
+
+def _keyboard(page, portal, subtests):
+    "The documents filters and a form's errors, with the keyboard only"
+    with subtests.test('documents filters with the keyboard'):
+        page.goto(portal.url('documents'))
+        expect(page.locator('details.portal-filters')).not_to_have_attribute(
+            'open', '')
+        a11y.tab_to(page, 'details.portal-filters > summary')
+        assert a11y.focus_ring(page), 'filters summary'
+        page.keyboard.press('Enter')
+        expect(page.locator('details.portal-filters')).to_have_attribute(
+            'open', '')
+        a11y.tab_to(page, '#f-currency')
+        assert a11y.focus_ring(page), 'currency select'
+        # The first currency after "Any"; htmx may already apply it
+        page.keyboard.press('ArrowDown')
+        currency = page.locator('#f-currency').input_value()
+        assert currency, 'the currency select did not change'
+        a11y.tab_to(page, '#filters button[type=submit]')
+        assert a11y.focus_ring(page), 'apply button'
+        page.keyboard.press('Enter')
+        page.wait_for_url(re.compile(rf'currency={currency}'))
+        expect(page.locator('#results [role=status]')).to_be_visible()
+        shot(page, portal, 1280, 'a11y-filters-keyboard')
+        # A link shows its focus too: Shift+Tab back to the tabs
+        a11y.tab_to(page, 'ul.nav-tabs a', key='Shift+Tab')
+        assert a11y.focus_ring(page), 'tab link'
+
+    with subtests.test('a field error is tied to its field'):
+        page.goto(portal.url('account'))
+        page.locator('#current_password').fill('not-the-password')
+        page.locator('#new_password').fill('short')
+        page.locator('#confirm').fill('other')
+        page.locator('#confirm').press('Enter')
+        expect(page.locator('main [role=alert]')).to_be_visible()
+        errors = {f: a11y.field_error(page, f)
+            for f in ('current_password', 'new_password', 'confirm')}
+        invalid = {f: e for f, e in errors.items() if e['invalid']}
+        assert invalid, errors
+        for field, error in invalid.items():
+            assert error['invalid'] == 'true', (field, error)
+            # Its message is one the field names, and it is shown
+            assert any(error['messages']), (field, error)
+        shot(page, portal, 1280, 'a11y-field-errors')
+        # And on the documents filters: a value that is not an amount
+        page.goto(portal.url('documents', total_min='abc'))
+        expect(page.locator('#results [role=alert]')).to_be_visible()
+        error = a11y.field_error(page, 'f-total_min')
+        assert error['invalid'] == 'true' and any(error['messages']), error
+
