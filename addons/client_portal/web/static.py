@@ -90,6 +90,6 @@ def readable(colour, background='#ffffff', ratio=4.5):
 
 
 def on_colour(colour):
-    "White or near-black text, whichever reads better on the colour"
+    "White or black text, whichever reads better (one always reaches 4.5:1)"
     return '#ffffff' if contrast('#ffffff', colour) >= contrast(
-        '#111111', colour) else '#111111'
+        '#000000', colour) else '#000000'
