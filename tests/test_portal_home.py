@@ -4,7 +4,8 @@ import datetime
 import re
 from decimal import Decimal
 
-from portal_http import in_transaction, read_only, text
+from portal_http import Browser, in_transaction, read_only, text
+from test_portal_statements import statements_of
 
 from trytond.pool import Pool
 
@@ -80,13 +81,17 @@ def test_overdue_documents_are_one_notification_a_day(as_a, data):
     assert len([n for n in read_only(_notifications, data.clients['a'])
             if n[0] == 'overdue']) == 1
     # A document that becomes overdue later the same day joins it
-    in_transaction(_make_overdue, data.documents['a_open'])
-    in_transaction(_notify_overdue)
-    overdue = [n for n in read_only(_notifications, data.clients['a'])
-        if n[0] == 'overdue']
-    assert len(overdue) == 1 and overdue[0][2] == count + 1, overdue
-    page = text(as_a.get(''))
-    assert f'{count + 1} documents became overdue' in page
+    due_date = in_transaction(_make_overdue, data.documents['a_open'])
+    try:
+        in_transaction(_notify_overdue)
+        overdue = [n for n in read_only(_notifications, data.clients['a'])
+            if n[0] == 'overdue']
+        assert len(overdue) == 1 and overdue[0][2] == count + 1, overdue
+        page = text(as_a.get(''))
+        assert f'{count + 1} documents became overdue' in page
+    finally:
+        in_transaction(_restore, data.documents['a_open'], due_date,
+            data.clients['a'], count)
 
 
 def _notify_overdue():
@@ -96,8 +101,38 @@ def _notify_overdue():
 def _make_overdue(document_id):
     "The due date passes (the read model's date moved for the test)"
     Document = Pool().get('portal.document')
-    Document.write([Document(document_id)], {
+    document = Document(document_id)
+    due_date = document.due_date
+    Document.write([document], {
             'due_date': datetime.date.today() - datetime.timedelta(days=1)})
+    return due_date
+
+
+def _restore(document_id, due_date, party_id, count):
+    "The document and the day's notification as the other tests expect"
+    pool = Pool()
+    Document = pool.get('portal.document')
+    Notification = pool.get('portal.notification')
+    Document.write([Document(document_id)], {
+            'due_date': due_date, 'overdue_announced': False})
+    notifications = Notification.search([
+            ('party', '=', party_id), ('kind', '=', 'overdue')])
+    Notification.write(notifications, {'document_count': count})
+
+
+def test_overdue_card_in_polish(data):
+    "The card's count takes the Polish plural form (1, 2-4, 5+)"
+    browser = Browser(language='pl')
+    browser.login(data.users['a2'][1])
+    page = text(browser.get(''))
+    (count,), = [[int(c)] for c in re.findall(
+                r'(\d+) dokument(?: jest|y są|ów jest) po terminie', page)]
+    form = ('dokument jest' if count == 1
+        else 'dokumenty są' if count % 10 in (2, 3, 4)
+        and count % 100 not in (12, 13, 14)
+        else 'dokumentów jest')
+    assert f'{count} {form} po terminie' in page, page
+    assert 'Oznacz wszystkie jako przeczytane' in page
 
 
 def test_opening_the_overdue_notification_goes_to_the_overdue_tab(
@@ -129,3 +164,38 @@ def test_mark_all_as_read_touches_only_own_notifications(as_a, as_b, data):
     assert as_b.post('notifications/read-all', csrf=False
         ).status_code == 403
     assert read_only(_notifications, data.clients['b']) == b_before
+
+
+def _add_notifications(party_id, count):
+    "New document notifications for the client's documents"
+    pool = Pool()
+    Document = pool.get('portal.document')
+    Notification = pool.get('portal.notification')
+    documents = Document.search([('party', '=', party_id)])
+    return [n.id for n in Notification.create([{
+                    'party': party_id, 'kind': 'new_document',
+                    'document': documents[i % len(documents)].id,
+                    } for i in range(count)])]
+
+
+def _delete_notifications(ids):
+    Notification = Pool().get('portal.notification')
+    Notification.delete(Notification.browse(ids))
+
+
+def test_home_statements_do_not_grow_with_notifications(
+        as_a, data, monkeypatch):
+    "The cards are read in one go: the documents' numbers, not the rows"
+    before = statements_of(as_a, '', monkeypatch)
+    added = in_transaction(_add_notifications, data.clients['a'], 8)
+    try:
+        after = statements_of(as_a, '', monkeypatch)
+    finally:
+        in_transaction(_delete_notifications, added)
+    assert len(after) == len(before), '\n'.join(after)
+    documents = [s for s in after if 'FROM "portal_document"' in s
+        and 'SUM(' not in s]
+    assert len(documents) == 1, documents
+    # Only their numbers, not every column of the documents
+    assert '"number"' in documents[0], documents[0]
+    assert '"total"' not in documents[0], documents[0]

@@ -2,7 +2,7 @@ import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sql import Column
+from sql import Cast, Column
 from sql.aggregate import Sum
 from sql.conditionals import Case
 
@@ -212,17 +212,22 @@ class Document(ModelSQL, ModelView):
         cursor = Transaction().connection.cursor()
         query = cls.search(domain, query=True, order=[])
         today = cls.today()
-        owed = table.remaining > 0
+        remaining = table.remaining
+        if backend.name == 'sqlite':
+            # SQLite stores a Decimal as bytes, which compare greater than
+            # any number: a credit note would count as owed (as
+            # fields.Numeric does in its domains)
+            remaining = Cast(remaining, cls.remaining.sql_type().base)
+        owed = remaining > 0
         overdue = owed & (table.due_date < today)
-        zero = Decimal(0)
         cursor.execute(*table.select(
                 table.currency,
-                Sum(Case((owed & ~overdue, table.remaining), else_=zero)),
-                Sum(Case((overdue, table.remaining), else_=zero)),
-                Sum(Case((~owed, table.remaining), else_=zero)),
+                Sum(Case((owed & ~overdue, remaining), else_=0)),
+                Sum(Case((overdue, remaining), else_=0)),
+                Sum(Case((remaining < 0, remaining), else_=0)),
                 Sum(Case((overdue, 1), else_=0)),
                 where=table.id.in_(query)
-                & (table.state == 'issued') & (table.remaining != 0),
+                & (table.state == 'issued') & (remaining != 0),
                 group_by=[table.currency]))
         currencies = Currency.portal_currencies()
         result = []

@@ -1,8 +1,11 @@
 import datetime
 from collections import defaultdict
 
+from sql import Null
+
 from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.pool import Pool
+from trytond.transaction import Transaction
 
 from .mail import portal_url, send_portal_email
 
@@ -24,6 +27,8 @@ class Notification(ModelSQL, ModelView):
     read_at = fields.Timestamp("Read")
     # The documents that became overdue, for a notification of the day
     document_count = fields.Integer("Documents", readonly=True)
+    # The firm's day of an overdue notification: one per client and day
+    day = fields.Date("Day", readonly=True)
     date = fields.Function(fields.Timestamp("Date"), 'get_date')
 
     @classmethod
@@ -54,38 +59,68 @@ class Notification(ModelSQL, ModelView):
                         link=portal_url(f'documents/{document.id}'))
 
     @classmethod
-    def notify_overdue(cls):
-        """Cron: one notification per client and day for the documents that
-        became overdue since the last run; each document is announced once
-        (portal.document.overdue_announced)"""
+    def __register__(cls, module):
         pool = Pool()
         Document = pool.get('portal.document')
+        super().__register__(module)
+        cursor = Transaction().connection.cursor()
+        table = cls.__table__()
+        document = Document.__table__()
+        # Migration from one notification per overdue document: those
+        # documents were announced
+        cursor.execute(*document.update(
+                [document.overdue_announced], [True],
+                where=(document.overdue_announced == Null)
+                & document.id.in_(table.select(table.document,
+                        where=(table.kind == 'overdue')
+                        & (table.document != Null)))))
+
+    @classmethod
+    def notify_overdue(cls, date=None):
+        """Cron: one notification per client and day (the firm's day, or
+        date) for the documents that became overdue since the last run.
+
+        Each document is announced once: the run sets
+        portal.document.overdue_announced on the documents it counts. A flag
+        on the document rather than a link table: the card shows a count and
+        opens the overdue tab, so nothing needs the documents of a
+        notification, and the flag makes "not yet announced" a plain column
+        of the search. A later run the same day adds to the day's
+        notification, and makes it unread again, rather than adding one."""
+        pool = Pool()
+        Document = pool.get('portal.document')
+        if date is None:
+            date = Document.today()
+        # portal.document's overdue searcher, on the given day
         overdue = Document.search([
-                ('overdue', '=', True),
+                ('state', '=', 'issued'),
+                ('remaining', '>', 0),
+                ('due_date', '<', date),
                 ('overdue_announced', '!=', True),
-                ])
-        by_party = defaultdict(list)
+                ], order=[('id', 'ASC')])
+        if not overdue:
+            return []
+        counts = defaultdict(int)
         for document in overdue:
-            by_party[document.party.id].append(document)
-        start = datetime.datetime.combine(
-            datetime.date.today(), datetime.time())
-        today = {n.party.id: n for n in cls.search([
-                    ('party', 'in', list(by_party)),
+            counts[document.party.id] += 1
+        of_the_day = {n.party.id: n for n in cls.search([
+                    ('party', 'in', list(counts)),
                     ('kind', '=', 'overdue'),
                     ('document', '=', None),
-                    ('read_at', '=', None),
-                    ('create_date', '>=', start),
+                    ('day', '=', date),
                     ])}
-        to_save = []
-        for party, documents in by_party.items():
-            notification = today.get(party)
+        notifications = []
+        for party, count in counts.items():
+            notification = of_the_day.get(party)
             if notification is None:
-                notification = cls(party=party, kind='overdue',
+                notification = cls(party=party, kind='overdue', day=date,
                     document_count=0)
-            notification.document_count += len(documents)
-            to_save.append(notification)
-        cls.save(to_save)
+            notification.document_count += count
+            notification.read_at = None
+            notifications.append(notification)
+        cls.save(notifications)
         Document.write(overdue, {'overdue_announced': True})
+        return notifications
 
     @classmethod
     def mark_read(cls, notifications):

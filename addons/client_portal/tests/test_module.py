@@ -150,6 +150,96 @@ class ClientPortalTestCase(ModuleTestCase):
         self.assertEqual(len(Document.search([('overdue', '=', False)])), 1)
 
     @with_transaction()
+    def test_home_totals_add_up_to_the_receivable(self):
+        "Not yet due + overdue - credit = balance = the client's receivable"
+        pool = Pool()
+        Document = pool.get('portal.document')
+        Line = pool.get('account.move.line')
+        firm = setup_firm(TODAY, logo=False)
+        client, other = _clients(firm)
+        today = datetime.date.today()
+
+        def ago(days):
+            return today - datetime.timedelta(days=days)
+        # Invoices are numbered in date order
+        paid = create_invoice(firm, client, ago(60), LINES)
+        pay(firm, paid, paid.total_amount, ago(50))
+        create_invoice(firm, client, ago(40), LINES)            # overdue
+        create_invoice(firm, other, ago(40), LINES)
+        partial = create_invoice(firm, client, ago(30), LINES)  # overdue
+        pay(firm, partial, Decimal('530.00'), ago(20))
+        create_invoice(firm, client, ago(2), LINES)   # not yet due
+        credit(firm, paid, ago(1))      # open credit note: -1530.00
+        user = create_portal_user(client, 'a@example.com', 'Secret-Pass-1')
+
+        set_user, set_context, access = _as_client(user)
+        with set_user, set_context, access:
+            row, = Document.totals_by_currency([])
+        self.assertEqual(row['currency'].id, firm.pln.id)
+        self.assertEqual(
+            (row['not_due'], row['overdue'], row['credit']),
+            (Decimal('1530.00'), Decimal('2530.00'), Decimal('1530.00')))
+        self.assertEqual(row['overdue_count'], 2)
+        self.assertEqual(
+            row['not_due'] + row['overdue'] - row['credit'], row['balance'])
+        lines = Line.search([
+                ('party', '=', client.id),
+                ('account', '=', firm.accounts.receivable.id),
+                ])
+        self.assertEqual(
+            row['balance'], sum(l.debit - l.credit for l in lines))
+
+    @with_transaction()
+    def test_overdue_notification_per_client_and_day(self):
+        "Overdue documents: one notification per client and day, each once"
+        pool = Pool()
+        Document = pool.get('portal.document')
+        Notification = pool.get('portal.notification')
+        firm = setup_firm(TODAY, logo=False)
+        a, b = _clients(firm)
+        day1 = datetime.date.today() - datetime.timedelta(days=5)
+        day2 = day1 + datetime.timedelta(days=1)
+        # Due date: invoice date + 14 days; numbered in date order
+        create_invoice(firm, b, day1 - datetime.timedelta(days=20), LINES)
+        early = create_invoice(firm, a, day1 - datetime.timedelta(days=20),
+            LINES)      # overdue on both days
+        early2 = create_invoice(firm, a, day1 - datetime.timedelta(days=18),
+            LINES)
+        late = create_invoice(firm, a, day1 - datetime.timedelta(days=14),
+            LINES)      # due on day 1: overdue on day 2
+        not_due = create_invoice(firm, a, day2, LINES)
+        Notification.delete(Notification.search([]))
+
+        def overdue(party):
+            return [(n.day, n.document_count, n.document, bool(n.read_at))
+                for n in Notification.search([
+                        ('party', '=', party.id), ('kind', '=', 'overdue'),
+                        ], order=[('day', 'ASC')])]
+
+        Notification.notify_overdue(day1)
+        Notification.notify_overdue(day1)   # run again: nothing new
+        self.assertEqual(overdue(a), [(day1, 2, None, False)])
+        self.assertEqual(overdue(b), [(day1, 1, None, False)])
+
+        Notification.notify_overdue(day2)
+        # The documents overdue on both days were announced on day 1
+        self.assertEqual(overdue(a),
+            [(day1, 2, None, False), (day2, 1, None, False)])
+        self.assertEqual(overdue(b), [(day1, 1, None, False)])
+        announced = {d.origin for d in Document.search([
+                    ('party', '=', a.id), ('overdue_announced', '=', True)])}
+        self.assertEqual(announced, {early, early2, late})
+
+        # Read, then a document becomes overdue the same day: the day's
+        # notification counts it and is unread again
+        Notification.mark_read(Notification.search([]))
+        document, = Document.search([('origin', '=', str(not_due))])
+        Document.write([document], {'due_date': day1})
+        Notification.notify_overdue(day2)
+        self.assertEqual(overdue(a),
+            [(day1, 2, None, True), (day2, 2, None, False)])
+
+    @with_transaction()
     def test_client_isolation_rules(self):
         "The service user sees only the documents of the request's client"
         pool = Pool()
