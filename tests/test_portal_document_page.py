@@ -3,10 +3,11 @@ details, what a correction corrects, and the stored PDF itself."""
 import io
 import re
 
-from portal_http import read_only, text
+from portal_http import Browser, read_only, text
 from pypdf import PdfReader
 
 from trytond.pool import Pool
+from trytond.transaction import Transaction
 
 
 def _pdf_text(response):
@@ -67,11 +68,26 @@ def _downloaded(document_id):
     return Pool().get('portal.document')(document_id).first_downloaded_at
 
 
-def test_other_clients_preview_is_404(as_b, data):
+def test_other_clients_page_and_preview_are_404(as_b, data):
     document_id = data.documents['a_open']
+    assert as_b.get(f'documents/{document_id}').status_code == 404
     assert as_b.get(f'documents/{document_id}.pdf?preview=1'
         ).status_code == 404
     assert read_only(_downloaded, document_id) is None
+    assert as_b.get(f'documents/{data.documents["a_credit"]}'
+        ).status_code == 404
+
+
+def test_correction_page_in_polish(data):
+    browser = Browser(language='pl')
+    browser.login(data.users['a2'][1])
+    page = text(browser.get(f'documents/{data.documents["a_credit"]}'))
+    corrected = data.numbers['a_paid']
+    for expected in [f'Ta korekta koryguje fakturę {corrected}', 'Pozycje',
+            'Podsumowanie VAT', 'Cena jedn. netto', 'Zwrot', 'Do zwrotu',
+            'Termin zwrotu']:
+        assert expected in page, expected
+    assert 'Tytuł przelewu' not in page
 
 
 def test_credit_note_pdf_is_worded_as_a_refund(as_a, data):
@@ -84,6 +100,45 @@ def test_credit_note_pdf_is_worded_as_a_refund(as_a, data):
     assert re.search(
         rf'(Corrects invoice no\.|Korekta faktury nr) {re.escape(corrected)}',
         pdf), pdf
+
+
+def _render(document_id, language):
+    "The invoice PDF of the document rendered again, in a language"
+    pool = Pool()
+    Report = pool.get('account.invoice.portal_pdf', type='report')
+    invoice = pool.get('portal.document')(document_id).origin
+    with Transaction().set_context(language=language):
+        _, content, _, _ = Report.execute([invoice.id], {})
+    return ' '.join(p.extract_text()
+        for p in PdfReader(io.BytesIO(bytes(content))).pages)
+
+
+def test_credit_note_pdf_is_a_refund_in_both_languages(data):
+    corrected = data.numbers['a_paid']
+    english = read_only(_render, data.documents['a_credit'], 'en')
+    for expected in ['To be refunded: ', 'Refund due',
+            'Refund method: bank transfer',
+            f'Corrects invoice no. {corrected} of ']:
+        assert expected in english, english
+    for unexpected in ['Total due', 'Title of the transfer', 'Payment',
+            'Due date']:
+        assert unexpected not in english, english
+    polish = read_only(_render, data.documents['a_credit'], 'pl')
+    for expected in ['Do zwrotu: ', 'Termin zwrotu', 'Sposób zwrotu: przelew',
+            f'Korekta faktury nr {corrected} z dnia ']:
+        assert expected in polish, polish
+    for unexpected in ['Do zapłaty', 'Tytuł przelewu', 'Termin płatności']:
+        assert unexpected not in polish, polish
+
+
+def test_invoice_pdf_in_english_asks_for_payment_day_first(data):
+    english = read_only(_render, data.documents['a_open'], 'en')
+    date = read_only(_date, data.documents['a_open'])
+    for expected in ['Total due: ', 'Due date', 'Payment method: bank transfer',
+            'Title of the transfer', date.strftime('%d.%m.%Y')]:
+        assert expected in english, english
+    assert 'To be refunded' not in english
+    assert not re.search(r'\b\d{1,2}/\d{1,2}/\d{4}\b', english), english
 
 
 def test_invoice_pdf_dates_are_day_first(as_a, data):
