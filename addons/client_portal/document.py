@@ -115,21 +115,30 @@ class Document(ModelSQL, ModelView):
                 timezone=ZoneInfo(timezone) if timezone else None)
         return Date.today()
 
-    def get_overdue(self, name):
+    @staticmethod
+    def is_overdue(state, remaining, due_date, today):
         "Money the client owes after the due date (never a credit)"
-        return bool(self.state == 'issued' and self.remaining > 0
-            and self.due_date and self.due_date < self.today())
+        return bool(state == 'issued' and remaining > 0
+            and due_date and due_date < today)
+
+    @classmethod
+    def overdue_domain(cls, today):
+        "The documents is_overdue holds for, as a search domain"
+        return [
+            ('state', '=', 'issued'),
+            ('remaining', '>', 0),
+            ('due_date', '<', today),
+            ]
+
+    def get_overdue(self, name):
+        return self.is_overdue(
+            self.state, self.remaining, self.due_date, self.today())
 
     @classmethod
     def search_overdue(cls, name, clause):
         _, operator, value = clause
-        overdue = [
-            ('state', '=', 'issued'),
-            ('remaining', '>', 0),
-            ('due_date', '<', cls.today()),
-            ]
         if (operator == '=') == bool(value):
-            return overdue
+            return cls.overdue_domain(cls.today())
         return ['OR',
             ('state', '!=', 'issued'),
             ('remaining', '<=', 0),

@@ -91,11 +91,7 @@ class Notification(ModelSQL, ModelView):
         Document = pool.get('portal.document')
         if date is None:
             date = Document.today()
-        # portal.document's overdue searcher, on the given day
-        overdue = Document.search([
-                ('state', '=', 'issued'),
-                ('remaining', '>', 0),
-                ('due_date', '<', date),
+        overdue = Document.search(Document.overdue_domain(date) + [
                 ('overdue_announced', '!=', True),
                 ], order=[('id', 'ASC')])
         if not overdue:

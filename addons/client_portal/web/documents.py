@@ -181,17 +181,14 @@ class Row:
     __slots__ = ('id', 'number', 'date', 'due_date', 'document_type',
         'currency', 'overdue', 'first_downloaded_at', *AMOUNT_FIELDS)
 
-    def __init__(self, values, currency, formatter, today):
+    def __init__(self, values, currency, formatter, overdue):
         self.id = values['id']
         self.number = values['number']
         self.date = formatter.date(values['date'])
         self.due_date = formatter.date(values['due_date'])
         self.document_type = values['document_type']
         self.currency = currency
-        # As portal.document.overdue decides it, without a getter call
-        self.overdue = bool(values['state'] == 'issued'
-            and values['remaining'] > 0 and values['due_date']
-            and values['due_date'] < today)
+        self.overdue = overdue
         for name in AMOUNT_FIELDS:
             setattr(self, name, formatter.amount(values[name], currency))
         self.first_downloaded_at = formatter.datetime(
@@ -224,8 +221,11 @@ def documents(request, portal):
         offset=(filters.page - 1) * filters.per_page,
         limit=filters.per_page, order=filters.order)
     formatter = portal.formatter()
-    records = [Row(v, currency_of[v['currency']], formatter, today)
-        for today in [Document.today()] for v in values]
+    today = Document.today()
+    records = [Row(v, currency_of[v['currency']], formatter,
+            Document.is_overdue(
+                v['state'], v['remaining'], v['due_date'], today))
+        for v in values]
     partial = request.headers.get('HX-Request') == 'true'
     template = 'documents/results.html' if partial else 'documents/list.html'
     return portal.render(template, filters=filters,
