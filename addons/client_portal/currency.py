@@ -1,3 +1,5 @@
+from typing import NamedTuple
+
 from trytond.cache import Cache
 from trytond.pool import PoolMeta
 from trytond.transaction import Transaction, without_check_access
@@ -25,16 +27,13 @@ class Currency(metaclass=PoolMeta):
                     for c in cls.search_read(
                         [], fields_names=['code', 'digits', 'symbol'])}
             cls._portal_cache.set(key, currencies)
-        return {id_: PortalCurrency(id_, *values)
-            for id_, values in currencies.items()}
+        return {id_: PortalCurrency(id_, code, digits, symbol or code)
+            for id_, (code, digits, symbol) in currencies.items()}
 
 
-class PortalCurrency:
+class PortalCurrency(NamedTuple):
     "What a page needs of a currency, without reading the database"
-    __slots__ = ('id', 'code', 'digits', 'symbol')
-
-    def __init__(self, id_, code, digits, symbol):
-        self.id = id_
-        self.code = code
-        self.digits = digits
-        self.symbol = symbol or code
+    id: int
+    code: str
+    digits: int
+    symbol: str

@@ -1,4 +1,5 @@
 import datetime
+from typing import NamedTuple
 
 from trytond.cache import Cache
 from trytond.model import DeactivableMixin, ModelSQL, ModelView, fields
@@ -65,12 +66,9 @@ class News(DeactivableMixin, ModelSQL, ModelView):
             if p.strip()]
 
 
-class LatestPost:
+class LatestPost(NamedTuple):
     "What the home page shows of a post: title and first paragraph"
-    __slots__ = ('id', 'title', 'paragraphs', 'published_at')
-
-    def __init__(self, id_, title, paragraphs, published_at):
-        self.id = id_
-        self.title = title
-        self.paragraphs = list(paragraphs)
-        self.published_at = published_at
+    id: int
+    title: str
+    paragraphs: tuple
+    published_at: datetime.datetime

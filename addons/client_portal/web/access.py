@@ -13,6 +13,7 @@ import logging
 import secrets
 from contextlib import contextmanager
 from functools import wraps
+from typing import NamedTuple
 from urllib.parse import quote, unquote, urlsplit
 
 from sql import Literal
@@ -226,31 +227,24 @@ def _module_activated(pool):
     return True
 
 
-class SessionUser:
-    "The signed-in user and client as one query of the session finds them"
-    __slots__ = ('id', 'email', 'first_name', 'last_name', 'language',
-        'client')
-
-    def __init__(self, id_, email, first_name, last_name, language,
-            client):
-        self.id = id_
-        self.email = email
-        self.first_name = first_name
-        self.last_name = last_name
-        self.language = language
-        self.client = client
-
-
-class Client:
-    __slots__ = ('id', 'name')
-
-    def __init__(self, id_, name):
-        self.id = id_
-        self.name = name
+class Client(NamedTuple):
+    "The signed-in user's client, as the header shows it"
+    id: int
+    name: str
 
     @property
     def rec_name(self):
         return self.name
+
+
+class SessionUser(NamedTuple):
+    "The signed-in user and client as one query of the session finds them"
+    id: int
+    email: str
+    first_name: str
+    last_name: str
+    language: str
+    client: Client
 
 
 def _session_user(pool, request):
