@@ -23,10 +23,10 @@ def build_message(name, language, **context):
     from .web import render
     pool = Pool()
     Company = pool.get('company.company')
-    companies = Company.search([], limit=1, order=[('id', 'ASC')])
-    company = companies[0] if companies else None
+    branding = Company.portal_branding(language)
+    company = Company(branding['id']) if branding else None
     with Transaction().set_context(language=language):
-        formatter = render.Formatter(company.timezone if company else None)
+        formatter = render.Formatter(branding.get('timezone'))
         context.update(
             company=company, portal_url=portal_url,
             format_date=formatter.date, format_datetime=formatter.datetime,

@@ -39,10 +39,10 @@ def logo(request, portal):
 @portal_route('/branding.css', auth=False)
 def branding(request, portal):
     "The firm's colours as CSS variables (no inline style: strict CSP)"
-    company = portal.company
-    primary = (company.portal_primary_color if company else None) \
-        or '#0b5394'
-    accent = (company.portal_accent_color if company else None) or '#f1c232'
+    Company = portal.pool.get('company.company')
+    branding = Company.portal_branding(portal.language)
+    primary = branding.get('primary_color') or '#0b5394'
+    accent = branding.get('accent_color') or '#f1c232'
     # Text and links in the firm's colour stay readable on white and on
     # the footer's grey: a light brand colour is darkened for them
     text = readable(primary, '#f4f6f8')
