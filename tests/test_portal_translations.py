@@ -15,7 +15,7 @@ from trytond.pool import Pool
 
 MODULE = os.path.dirname(client_portal.__file__)
 CATALOGUE = os.path.join(MODULE, 'locale', 'portal', 'pl.po')
-PLACEHOLDER = re.compile(r'%\((\w+)\)s')
+NAMED_FIELD = re.compile(r'%\((\w+)\)s')
 # Words that are the same in both languages
 SAME = {'PDF', 'E-mail', 'Logo', 'min', 'max', 'NIP', 'IBAN'}
 
@@ -41,7 +41,7 @@ def test_every_template_string_has_a_polish_translation():
     catalogue = polish_catalogue()
     strings = template_strings()
     assert len(strings) > 100
-    missing, fuzzy, placeholders = [], [], []
+    missing, fuzzy, unknown_fields = [], [], []
     for string in strings:
         key = string if isinstance(string, str) else string[0]
         message = catalogue.get(key)
@@ -55,13 +55,13 @@ def test_every_template_string_has_a_polish_translation():
         forms = ([message.string] if isinstance(message.string, str)
             else message.string)
         for form in forms:
-            if set(PLACEHOLDER.findall(form)) - set(
-                    PLACEHOLDER.findall(' '.join(
+            if set(NAMED_FIELD.findall(form)) - set(
+                    NAMED_FIELD.findall(' '.join(
                             [key] if isinstance(string, str) else string))):
-                placeholders.append((string, form))
+                unknown_fields.append((string, form))
     assert not missing, f"no Polish translation (make messages): {missing}"
     assert not fuzzy, f"fuzzy Polish translation: {fuzzy}"
-    assert not placeholders, f"unknown placeholders: {placeholders}"
+    assert not unknown_fields, f"unknown format fields: {unknown_fields}"
 
 
 class _Texts(HTMLParser):
@@ -103,7 +103,7 @@ def english_labels():
                     and message.string and message.string != message.id:
                 labels.add(message.id)
     labels -= SAME
-    # A label with placeholders matches with anything in their place
+    # A label with format fields matches with anything in their place
     patterns = []
     for label in labels:
         words = ' '.join(label.split())
