@@ -30,6 +30,18 @@ class Party(metaclass=PoolMeta):
     portal_users = fields.One2Many(
         'web.user', 'party', "Portal Users",
         states={'invisible': ~Eval('portal_client', False)})
+    portal_owner = fields.Many2One(
+        'party.party', "Contractor of Client", ondelete='CASCADE',
+        domain=[('portal_client', '=', True)],
+        states={'invisible': Eval('portal_client', False)},
+        help="The portal client whose customer this party is; "
+        "private to that client.")
+    portal_contractors = fields.One2Many(
+        'party.party', 'portal_owner', "Contractors",
+        states={'invisible': ~Eval('portal_client', False)})
+    portal_subaccounts = fields.One2Many(
+        'portal.subaccount', 'client', "Sub-accounts",
+        states={'invisible': ~Eval('portal_client', False)})
     portal_changes = fields.One2Many(
         'portal.party.change', 'party', "Changes Made in the Portal",
         readonly=True,
