@@ -51,6 +51,7 @@ def fill(config_file, name):
 def info(config):
     from client_portal.demo import (
         CLIENTS, DEMO_PASSWORD, STAFF_PASSWORD, USERS)
+    from client_portal.demo_outgoing import STARTUP, STARTUP_USER
     listen = config.get('web', 'listen', fallback='localhost:8000')
     base = config.get('portal', 'base_url', fallback=f'http://{listen}')
     name = config.get('portal', 'database', fallback='portico')
@@ -62,6 +63,8 @@ Portico demo
   Client portal: {base}/{name}/portal/""")
     for index, email, *_ in USERS:
         print(f"      {email} / {DEMO_PASSWORD}   ({CLIENTS[index][0]})")
+    print(f"      {STARTUP_USER[0]} / {DEMO_PASSWORD}   ({STARTUP[0]}: "
+        "issues its own invoices)")
     print("  E-mails sent by the demo are caught in var/mail/ (.eml files)\n")
 
 

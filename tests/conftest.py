@@ -126,7 +126,7 @@ def _build():
     Notification.notify_overdue()
     documents = {key: Document.search([('origin', '=', str(inv))])[0].id
         for key, inv in invoices.items()}
-    return Data(
+    result = Data(
         today=today,
         company=firm.company.id,
         clients={'a': a.id, 'b': b.id},
@@ -140,6 +140,15 @@ def _build():
             for key, pid in [('a', a.id), ('b', b.id)]},
         news=[n.id for n in News.search([])],
         )
+    # The clients' own invoicing: sub-accounts, contractors and products,
+    # templates and documents
+    from data_outgoing import build_outgoing
+    result.update(build_outgoing(firm, a, b))
+    from data_contractors import build_contractors
+    result.update(build_contractors(firm, a, b))
+    from data_subaccounts import build_subaccounts
+    result.update(build_subaccounts(firm, a, b))
+    return result
 
 
 @pytest.fixture

@@ -17,6 +17,15 @@ OWNED = {
         id_ for key, id_ in data.documents.items()
         if key.startswith(other + '_')],
     'notification_id': lambda data, other: data.notifications[other],
+    'invoice_id': lambda data, other: [
+        id_ for key, id_ in data.outgoing.items()
+        if key.startswith(other + '_')],
+    'contractor_id': lambda data, other: [
+        id_ for key, id_ in data.contractors.items()
+        if key.startswith(other + '_')] + [data.buyers[other]],
+    'product_id': lambda data, other: [
+        id_ for key, id_ in data.products.items()
+        if key.startswith(other + '_')],
     }
 # Arguments whose records are shared by every client of the firm
 SHARED = {'news_id'}

@@ -1,3 +1,4 @@
+import decimal
 from typing import NamedTuple
 
 from trytond.cache import Cache
@@ -10,6 +11,11 @@ class Currency(metaclass=PoolMeta):
     # Every portal page formats amounts: code, digits and symbol of each
     # currency, kept per process and cleared on write in every process
     _portal_cache = Cache('currency.currency.portal', context=False)
+
+    def round(self, amount, rounding=decimal.ROUND_HALF_UP, opposite=False):
+        # Every amount on a Polish invoice is rounded to the grosz half-up
+        # (facts: POLAND.md §1.3); trytond's default is half-even
+        return super().round(amount, rounding=rounding, opposite=opposite)
 
     @classmethod
     def on_modification(cls, mode, currencies, field_names=None):

@@ -19,12 +19,18 @@ from trytond.transaction import Transaction
 PLN_PER_EUR = Decimal('4.2650')
 PLN_PER_USD = Decimal('3.9210')
 VAT_RATES = [
-    # code, description, rate
-    ('23', '23%', Decimal('0.23')),
-    ('8', '8%', Decimal('0.08')),
-    ('5', '5%', Decimal('0.05')),
-    ('0', '0%', Decimal('0')),
-    ('zw', 'zw', Decimal('0')),
+    # code, description, rate, FA(3) code (tax.VAT_CODES), legal basis
+    ('23', '23%', Decimal('0.23'), '23', None),
+    ('8', '8%', Decimal('0.08'), '8', None),
+    ('5', '5%', Decimal('0.05'), '5', None),
+    ('0', '0%', Decimal('0'), '0 KR', None),
+    ('zw', 'zw', Decimal('0'), 'zw',
+        "art. 43 ust. 1 pkt 29 lit. a ustawy o VAT"),
+    ('0 WDT', '0% WDT', Decimal('0'), '0 WDT', None),
+    ('0 EX', '0% eksport', Decimal('0'), '0 EX', None),
+    ('oo', 'oo', Decimal('0'), 'oo', None),
+    ('np I', 'np', Decimal('0'), 'np I', None),
+    ('np II', 'np (UE)', Decimal('0'), 'np II', None),
     ]
 COUNTRIES = [
     ('PL', 'Polska'), ('DE', 'Niemcy'), ('CZ', 'Czechy'), ('SK', 'Słowacja'),
@@ -101,14 +107,20 @@ def create_currencies(today):
     rng = random.Random(2026)
     day = today - relativedelta(months=14)
     rates = [{'currency': pln.id, 'date': day, 'rate': Decimal(1)}]
+    tables = {}
     while day <= today:
         if day.weekday() < 5:
+            # One table A per business day, numbered from 1 each year
+            tables[day.year] = tables.get(day.year, 0) + 1
             for currency, mid in [(eur, PLN_PER_EUR), (usd, PLN_PER_USD)]:
-                quote = mid * (1 + Decimal(rng.randint(-150, 150)) / 10000)
+                quote = (mid * (1 + Decimal(rng.randint(-150, 150)) / 10000)
+                    ).quantize(Decimal('0.0001'))
                 rates.append({
                         'currency': currency.id,
                         'date': day,
                         'rate': (1 / quote).quantize(Decimal('0.000001')),
+                        'nbp_mid': quote,
+                        'nbp_table': f'{tables[day.year]:03d}/A/NBP/{day.year}',
                         })
         day += datetime.timedelta(days=1)
     Rate.create(rates)
@@ -228,7 +240,7 @@ def create_chart(company):
 def create_taxes(company, accounts):
     Tax = Pool().get('account.tax')
     taxes = {}
-    for code, description, rate in VAT_RATES:
+    for code, description, rate, vat_code, basis in VAT_RATES:
         tax, = Tax.create([{
                     'name': f'VAT {description}',
                     'description': description,
@@ -237,6 +249,8 @@ def create_taxes(company, accounts):
                     'company': company.id,
                     'invoice_account': accounts.vat_output.id,
                     'credit_note_account': accounts.vat_output.id,
+                    'portal_vat_code': vat_code,
+                    'portal_exemption_basis': basis,
                     }])
         taxes[code] = tax
     return taxes
@@ -697,6 +711,9 @@ def build_demo(today=None):
         firm.users.append(create_portal_user(clients[client_index], email,
                 DEMO_PASSWORD, first, last, lang))
     create_news(firm, NEWS)
+    # Imported here: the clients' invoicing demo builds on this module
+    from .demo_outgoing import create_startup
+    firm.startup = create_startup(firm, manager2)
     Notification.notify_overdue()
     return firm
 

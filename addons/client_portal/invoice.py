@@ -57,7 +57,7 @@ class Invoice(metaclass=PoolMeta):
             if i.type == 'out' and not i.invoice_report_cache]
         for invoice in own:
             with Transaction().set_context(
-                    language=invoice.party_lang or False):
+                    language=invoice.portal_report_language):
                 _, content, _, _ = PDF.execute([invoice.id], {})
             invoice.invoice_report_format = 'pdf'
             invoice.invoice_report_cache = cls.invoice_report_cache.cast(
@@ -88,7 +88,10 @@ class Invoice(metaclass=PoolMeta):
         return result
 
     @property
-    def portal_due_date(self):
+    def portal_payment_due(self):
+        "The due date the client chose, else the earliest maturity"
+        if self.portal_due_date:
+            return self.portal_due_date
         dates = [l.maturity_date for l in self.lines_to_pay
             if l.maturity_date]
         return min(dates) if dates else (
@@ -117,7 +120,7 @@ class Invoice(metaclass=PoolMeta):
             'number': self.number,
             'document_type': 'credit_note' if total < 0 else 'invoice',
             'date': self.invoice_date,
-            'due_date': self.portal_due_date,
+            'due_date': self.portal_payment_due,
             'currency': self.currency.id,
             'tax_base': self.untaxed_amount,
             'vat': self.tax_amount,
@@ -222,12 +225,6 @@ class Invoice(metaclass=PoolMeta):
         same = [a for a in accounts if a.currency == self.currency]
         return [n.number for a in (same or accounts) for n in a.numbers
             if n.type == 'iban']
-
-    @property
-    def portal_vat_pln(self):
-        rate = self.portal_pln_rate
-        if rate:
-            return (self.tax_amount * rate[0]).quantize(Decimal('0.01'))
 
 
 class InvoiceReport(CompanyReport):

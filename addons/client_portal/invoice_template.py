@@ -1,5 +1,5 @@
 from trytond.model import DeactivableMixin, ModelSQL, ModelView, Unique, fields
-from trytond.pool import Pool
+from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 
 LAYOUTS = [
@@ -51,22 +51,19 @@ class Series(ModelSQL, ModelView):
         return f'{self.prefix}{number}/{year}'
 
     def take_number(self, year):
-        """The next number of the series in the year, under a row lock
-        held until the transaction ends: a transaction that rolls back
-        gives its number back, so there is no gap and no duplicate"""
+        """The next number of the series in the year. The series' row is
+        locked until the transaction ends (trytond restarts a transaction
+        that finds it locked), so numbers follow each other; a transaction
+        that rolls back gives its number back: no gap, no duplicate."""
         Counter = Pool().get('portal.invoice.series.year')
+        self.__class__.lock([self])
         counters = Counter.search([
                 ('series', '=', self.id), ('year', '=', year)])
-        if not counters:
-            # Two first issues of a year race here: the unique constraint
-            # fails one of them, which retries like any locked write
-            counters = Counter.create([{
+        if counters:
+            counter, = counters
+        else:
+            counter, = Counter.create([{
                         'series': self.id, 'year': year, 'last_number': 0}])
-        counter, = counters
-        Counter.lock([counter])
-        # Read again under the lock: another transaction may have advanced
-        # it between the search and the lock
-        counter = Counter(counter.id)
         number = counter.last_number + 1
         Counter.write([counter], {'last_number': number})
         return number, self.format_number(number, year)
@@ -174,3 +171,13 @@ class TemplateClient(ModelSQL):
         ondelete='CASCADE')
     party = fields.Many2One(
         'party.party', "Client", required=True, ondelete='CASCADE')
+
+
+class Party(metaclass=PoolMeta):
+    __name__ = 'party.party'
+
+    portal_invoice_templates = fields.Many2Many(
+        'portal.invoice.template-party.party', 'party', 'template',
+        "Invoice Templates",
+        states={'invisible': ~Eval('portal_client')},
+        help="The invoice templates this client may use on the portal.")

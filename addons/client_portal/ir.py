@@ -9,7 +9,8 @@ PARTY_KEY = '_portal_party'
 WEB_USER_KEY = '_portal_web_user'
 # Models whose staff rules depend on who the user is (assigned manager)
 USER_RULE_MODELS = {'party.party', 'web.user', 'portal.document',
-    'portal.notification', 'portal.party.change'}
+    'portal.notification', 'portal.party.change', 'portal.product',
+    'account.invoice', 'portal.invoice.email', 'portal.subaccount'}
 
 
 # trytond's caches key on the whole context: with the client in it, every
@@ -64,9 +65,12 @@ class Cron(metaclass=PoolMeta):
     @classmethod
     def __setup__(cls):
         super().__setup__()
-        cls.method.selection.append(
-            ('portal.notification|notify_overdue',
-                "Notify Portal Clients of Overdue Documents"))
+        cls.method.selection.extend([
+                ('portal.notification|notify_overdue',
+                    "Notify Portal Clients of Overdue Documents"),
+                ('currency.currency|nbp_update',
+                    "Fetch NBP Exchange Rates (Table A)"),
+                ])
 
 
 # What ir.lang's number and currency formatting reads

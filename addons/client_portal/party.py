@@ -11,6 +11,35 @@ from trytond.transaction import without_check_access
 
 EMAIL = re.compile(r'^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$')
 
+
+# Checks shared by the client's base data and its contractors' forms
+def email_errors(values, name='email'):
+    "{name: message} when the e-mail address typed is not valid"
+    email = values.get(name, '').strip()
+    if email and (len(email) > 254 or not EMAIL.match(email)):
+        return {name: gettext('client_portal.msg_invalid_email')}
+    return {}
+
+
+def find_country(code):
+    "The country of an ISO code, or None"
+    Country = Pool().get('country.country')
+    code = (code or '').strip().upper()
+    countries = Country.search([('code', '=', code)], limit=1) if code else []
+    return countries[0] if countries else None
+
+
+def address_errors(values):
+    "{field: message} of the flat address fields of a portal form"
+    errors = {}
+    if values.get('country', '').strip() and not find_country(
+            values['country']):
+        errors['country'] = gettext('client_portal.msg_invalid_country')
+    for name, size in [('street', 200), ('city', 200), ('postal_code', 20)]:
+        if len(values.get(name, '')) > size:
+            errors[name] = gettext('client_portal.msg_too_long')
+    return errors
+
 # The client's base data as the portal shows it: a flat form over party,
 # address, contact mechanisms, tax identifier and bank account.
 BASE_DATA_FIELDS = [
@@ -90,16 +119,10 @@ class Party(metaclass=PoolMeta):
 
     def portal_validate_base_data(self, values):
         "Return a dictionary of field name to error message"
-        pool = Pool()
-        Country = pool.get('country.country')
-        errors = {}
-        email = values.get('email', '').strip()
-        if email and (len(email) > 254 or not EMAIL.match(email)):
-            errors['email'] = gettext('client_portal.msg_invalid_email')
+        errors = {**email_errors(values), **address_errors(values)}
         tax_number = values.get('tax_number', '').strip()
         country = values.get('country', '').strip().upper()
-        foreign = bool(country and country != 'PL'
-            and Country.search([('code', '=', country)]))
+        foreign = bool(country and country != 'PL' and find_country(country))
         # A Polish NIP is checked; a foreign company's number is kept as is
         if tax_number and not foreign and not stdnum_nip.is_valid(tax_number):
             errors['tax_number'] = gettext('client_portal.msg_invalid_nip')
@@ -110,13 +133,8 @@ class Party(metaclass=PoolMeta):
             errors['iban'] = gettext('client_portal.msg_invalid_iban')
         elif iban and self._portal_iban_taken(stdnum_iban.compact(iban)):
             errors['iban'] = gettext('client_portal.msg_iban_taken')
-        if country and not Country.search([('code', '=', country)]):
-            errors['country'] = gettext('client_portal.msg_invalid_country')
-        for name in ['street', 'city', 'phone']:
-            if len(values.get(name, '')) > 200:
-                errors[name] = gettext('client_portal.msg_too_long')
-        if len(values.get('postal_code', '')) > 20:
-            errors['postal_code'] = gettext('client_portal.msg_too_long')
+        if len(values.get('phone', '')) > 200:
+            errors['phone'] = gettext('client_portal.msg_too_long')
         return errors
 
     def _portal_iban_taken(self, iban):
@@ -136,12 +154,9 @@ class Party(metaclass=PoolMeta):
         """Apply the changed base data and log every change for the staff.
         The caller validated the values with portal_validate_base_data."""
         pool = Pool()
-        Address = pool.get('party.address')
-        ContactMechanism = pool.get('party.contact_mechanism')
         Identifier = pool.get('party.identifier')
         BankAccount = pool.get('bank.account')
         BankNumber = pool.get('bank.account.number')
-        Country = pool.get('country.country')
         Change = pool.get('portal.party.change')
 
         old = self.portal_base_data()
@@ -157,27 +172,10 @@ class Party(metaclass=PoolMeta):
             return []
 
         if {'street', 'postal_code', 'city', 'country'} & set(changed):
-            address = self.address_get() or Address(party=self)
-            address.street_unstructured = new['street']
-            address.postal_code = new['postal_code']
-            address.city = new['city']
-            countries = Country.search([('code', '=', new['country'])])
-            address.country = countries[0] if countries else None
-            address.save()
+            self._portal_write_address(new)
         for type_ in ['email', 'phone']:
-            if type_ not in changed:
-                continue
-            mechanisms = ContactMechanism.search([
-                    ('party', '=', self.id), ('type', '=', type_)], limit=1)
-            if mechanisms and new[type_]:
-                mechanism, = mechanisms
-                mechanism.value = new[type_]
-                mechanism.save()
-            elif mechanisms:
-                ContactMechanism.delete(mechanisms)
-            elif new[type_]:
-                ContactMechanism(
-                    party=self, type=type_, value=new[type_]).save()
+            if type_ in changed:
+                self._portal_write_contact(type_, new[type_])
         if 'tax_number' in changed:
             identifier = self._portal_tax_identifier()
             if identifier and new['tax_number']:
@@ -210,6 +208,36 @@ class Party(metaclass=PoolMeta):
                     'new_value': new[name],
                     } for name in changed])
         return changed
+
+    # create and write, not save(): save() skips the record rules
+    def _portal_write_address(self, values):
+        "Write the flat address fields of a portal form on the address"
+        Address = Pool().get('party.address')
+        country = find_country(values['country'])
+        fields = {
+            'street_unstructured': values['street'],
+            'postal_code': values['postal_code'],
+            'city': values['city'],
+            'country': country.id if country else None,
+            }
+        address = self.address_get()
+        if address:
+            Address.write([address], fields)
+        else:
+            Address.create([{'party': self.id, **fields}])
+
+    def _portal_write_contact(self, type_, value):
+        "Set, change or remove the party's contact mechanism of a type"
+        ContactMechanism = Pool().get('party.contact_mechanism')
+        mechanisms = ContactMechanism.search([
+                ('party', '=', self.id), ('type', '=', type_)], limit=1)
+        if mechanisms and value:
+            ContactMechanism.write(mechanisms, {'value': value})
+        elif mechanisms:
+            ContactMechanism.delete(mechanisms)
+        elif value:
+            ContactMechanism.create([
+                    {'party': self.id, 'type': type_, 'value': value}])
 
 
 class PartyChange(ModelSQL, ModelView):

@@ -1,4 +1,8 @@
 "The client portal's pages, registered on trytond's WSGI application"
 from . import access, account, auth, documents, home, not_found, static
+from . import invoice_editor, invoices
+from . import contractors, products
+from . import subaccounts
 
-__all__ = [access, account, auth, documents, home, not_found, static]
+__all__ = [access, account, auth, documents, home, not_found, static,
+    invoice_editor, invoices, contractors, products, subaccounts]

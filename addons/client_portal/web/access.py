@@ -150,6 +150,21 @@ class Portal:
     def set_cookie(self, name, value, max_age=None):
         self._set_cookies[name] = (value, max_age)
 
+    def pdf(self, content, filename, preview=False, inline=False):
+        "A PDF download, or its preview framed by the portal's own pages"
+        disposition = 'inline' if (preview or inline) else 'attachment'
+        response = Response(bytes(content), content_type='application/pdf',
+            headers={'Content-Disposition':
+                f'{disposition}; filename="{filename}"'})
+        if preview:
+            # The one response the portal's own pages may frame
+            # (no default-src: the browser's PDF viewer is a plugin that an
+            # object-src or default-src would block)
+            response.headers['Content-Security-Policy'] = (
+                "frame-ancestors 'self'")
+            response.headers['X-Frame-Options'] = 'SAMEORIGIN'
+        return self.respond(response)
+
     def get_or_404(self, model, id_):
         "The record if the client may read it, else 404, whoever owns it"
         Model = self.pool.get(model)
@@ -207,10 +222,14 @@ def client_access(pool, user, language):
     web user's client"""
     Company = pool.get('company.company')
     transaction = Transaction()
+    company = Company.portal_branding(language).get('id')
     context = {
         PARTY_KEY: user.client.id if user else None,
         WEB_USER_KEY: user.id if user else None,
-        'company': Company.portal_branding(language).get('id'),
+        'company': company,
+        # The firm's records (invoices, accounts) are the firm's company's:
+        # its rules read the user's companies, the service user has none
+        '_companies': (company,) if company else (),
         'language': language,
         }
     with transaction.set_user(_service_user(pool)), \

@@ -1,18 +1,14 @@
 "The financial documents the firm issued to the client (seed 004)"
-import datetime
-from decimal import Decimal, InvalidOperation
-
 from trytond.i18n import gettext
-from trytond.protocols.wrappers import HTTPStatus, Response, abort
+from trytond.protocols.wrappers import HTTPStatus, abort
 
 from ..document import AMOUNT_FIELDS, DOCUMENT_TYPES
 from .access import portal_route
+from .query import PER_PAGE, QueryArgs, escape_like
 
-PER_PAGE = (10, 25, 50, 100)
 TABS = ('all', 'unpaid', 'paid', 'overdue')
 SORTS = ('number', 'date', 'due_date', 'document_type', 'currency',
     'tax_base', 'vat', 'total', 'paid', 'remaining', 'first_downloaded_at')
-MAX_AMOUNT = Decimal('1e14')
 COLUMNS = ('number', 'date', 'due_date', 'document_type', 'currency',
     *AMOUNT_FIELDS, 'first_downloaded_at')
 
@@ -34,23 +30,18 @@ def document_types(pool):
     return dict(selection['selection'])
 
 
-class Filters:
+class Filters(QueryArgs):
     """The table's query string, parsed. A value that cannot be used is
     dropped from the search and reported next to its field; the form
     keeps what was typed."""
 
     def __init__(self, args, currencies):
-        self.raw = {k: v for k, v in args.items()}
-        self.errors = {}
-        self.domain = []
+        super().__init__(args)
         self.tab = self._choice('tab', TABS, 'all')
-        self.sort = self._choice('sort', SORTS, 'date')
-        self.direction = self._choice('dir', ('asc', 'desc'), 'desc')
-        self.per_page = self._int('per_page', 25, allowed=PER_PAGE)
-        self.page = self._int('page', 1, minimum=1, maximum=10 ** 6)
+        self.paging(SORTS, 'date')
         q = args.get('q', '').strip()[:100]
         if q:
-            self.domain.append(('number', 'ilike', f'%{_escape_like(q)}%'))
+            self.domain.append(('number', 'ilike', f'%{escape_like(q)}%'))
         type_ = self._choice(
             'type', [t for t, _ in DOCUMENT_TYPES], None)
         if type_:
@@ -85,90 +76,12 @@ class Filters:
         elif self.tab == 'overdue':
             self.domain.append(('overdue', '=', True))
 
-    def _value(self, name):
-        return self.raw.get(name, '').strip()
-
-    def _choice(self, name, choices, default):
-        value = self._value(name)
-        if not value:
-            return default
-        if value not in choices:
-            self.errors[name] = 'invalid'
-            return default
-        return value
-
-    def _int(self, name, default, minimum=None, maximum=None, allowed=None):
-        value = self._value(name)
-        if not value:
-            return default
-        try:
-            number = int(value)
-        except ValueError:
-            number = None
-        if (number is None or (allowed and number not in allowed)
-                or (minimum is not None and number < minimum)
-                or (maximum is not None and number > maximum)):
-            self.errors[name] = 'invalid'
-            return default
-        return number
-
-    def _date(self, name):
-        value = self._value(name)
-        if not value:
-            return None
-        try:
-            date = datetime.date.fromisoformat(value)
-        except ValueError:
-            date = None
-        if date is None or not (1900 <= date.year <= 2200):
-            self.errors[name] = 'invalid'
-            return None
-        return date
-
-    def _amount(self, name):
-        value = self._value(name).replace(' ', '').replace(',', '.')
-        if not value:
-            return None
-        try:
-            amount = Decimal(value)
-        except InvalidOperation:
-            amount = None
-        if amount is None or not amount.is_finite() \
-                or abs(amount) >= MAX_AMOUNT:
-            self.errors[name] = 'invalid'
-            return None
-        return amount
-
     @property
     def order(self):
         direction = self.direction.upper()
         if self.sort == 'currency':
             return [('currency.code', direction), ('id', direction)]
         return [(self.sort, direction), ('id', direction)]
-
-    def query(self, **changes):
-        "The query string with some values changed, for links"
-        values = {k: v for k, v in self.raw.items()
-            if v and k not in self.errors}
-        values.update(changes)
-        return {k: v for k, v in values.items() if v not in (None, '')}
-
-    def sort_query(self, column):
-        direction = 'asc'
-        if self.sort == column and self.direction == 'asc':
-            direction = 'desc'
-        return self.query(sort=column, dir=direction, page=None)
-
-    def page_numbers(self, pages):
-        "First, last and the pages around the current one"
-        around = range(max(1, self.page - 2), min(pages, self.page + 2) + 1)
-        return sorted(set(around) | {1, pages})
-
-    @property
-    def active(self):
-        ignored = {'tab', 'sort', 'dir', 'page', 'per_page'}
-        return any(v for k, v in self.raw.items()
-            if k not in ignored and k not in self.errors)
 
 
 ROW_FIELDS = ['number', 'date', 'due_date', 'document_type', 'currency',
@@ -193,11 +106,6 @@ class Row:
             setattr(self, name, formatter.amount(values[name], currency))
         self.first_downloaded_at = formatter.datetime(
             values['first_downloaded_at'])
-
-
-def _escape_like(value):
-    return (value.replace('\\', '\\\\').replace('%', '\\%')
-        .replace('_', '\\_'))
 
 
 def _currencies(pool):
@@ -265,15 +173,5 @@ def document_pdf(request, portal, document_id):
     # Shown inside the document's page is not downloaded by the client
     if not preview:
         Document.record_download([document], portal.web_user)
-    inline = preview or request.args.get('inline')
-    disposition = 'inline' if inline else 'attachment'
-    response = Response(bytes(content), content_type='application/pdf',
-        headers={'Content-Disposition':
-            f'{disposition}; filename="{document.pdf_filename}"'})
-    if preview:
-        # The one response the portal's own pages may frame
-        # (no default-src: the browser's PDF viewer is a plugin that an
-        # object-src or default-src would block)
-        response.headers['Content-Security-Policy'] = "frame-ancestors 'self'"
-        response.headers['X-Frame-Options'] = 'SAMEORIGIN'
-    return portal.respond(response)
+    return portal.pdf(content, document.pdf_filename, preview=preview,
+        inline=bool(request.args.get('inline')))

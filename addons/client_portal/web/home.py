@@ -1,5 +1,6 @@
 "Home page: news, notifications and what is due"
 from .access import portal_route
+from .subaccounts import balances
 
 NOTIFICATIONS = 8
 NEWS = 5
@@ -15,7 +16,8 @@ def home(request, portal):
         news=News.latest(NEWS),
         notifications=notification_cards(pool, NOTIFICATIONS),
         unread=Notification.search_count([('read_at', '=', None)]),
-        totals=Document.totals_by_currency([]))
+        totals=Document.totals_by_currency([]),
+        subaccounts=balances(pool))
 
 
 def notification_cards(pool, limit):

@@ -1,0 +1,338 @@
+"""The invoice editor's form: what the client typed, parsed, checked and
+computed the way the invoice will be (net, VAT and gross per line, per rate
+and in total) without writing anything. The live recalculation and the save
+both use it, so what the client sees while typing is what gets saved."""
+import datetime
+import re
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import NamedTuple
+
+from trytond.i18n import gettext
+
+from .invoice_template import PAYMENT_METHODS
+from .outgoing import LANGUAGES
+from .product import GTU_CODES
+
+MAX_LINES = 100
+MAX_AMOUNT = Decimal('1e12')
+# FA(3) TIlosci: up to 6 decimals
+QUANTITY_EXP = Decimal('0.000001')
+# Tryton's unit price digits
+PRICE_EXP = Decimal('0.0001')
+LINE_FIELDS = ('product', 'description', 'unit', 'quantity', 'price',
+    'discount', 'tax', 'gtu')
+LINE_KEY = re.compile(r'^lines-(\d+)-(\w+)$')
+
+
+class Tax(NamedTuple):
+    id: int
+    code: str
+    label: str
+    rate: Decimal
+
+
+class Lookups(NamedTuple):
+    """What the client may choose, read once per request under the rules:
+    {id: …} of contractors, products, templates, taxes and units, and the
+    sub-accounts {currency code: (subaccount id, currency id, digits)}"""
+    contractors: dict
+    products: dict
+    templates: dict
+    taxes: dict
+    units: dict
+    subaccounts: dict
+
+
+class Line:
+    "One line as typed, and what it computes to"
+
+    def __init__(self, index, raw):
+        self.index = index
+        self.raw = raw
+        self.errors = {}
+        self.product = self.unit = self.tax = None
+        self.description = ''
+        self.quantity = self.price = self.discount = None
+        self.gtu = None
+        self.annex15 = False
+        self.unit_price = self.net = self.vat = self.gross = None
+
+    @property
+    def blank(self):
+        return not any(self.raw.get(k, '').strip()
+            for k in ('product', 'description', 'quantity', 'price'))
+
+    def value(self, name):
+        return self.raw.get(name, '')
+
+
+class InvoiceForm:
+    """The editor's values. `errors` maps a field name (lines as
+    lines-N-name) to its message; a value that cannot be used stays as
+    typed in `raw` so that the form shows it again."""
+
+    def __init__(self, raw, lookups, kind='invoice', today=None):
+        self.raw = {k: v for k, v in raw.items()}
+        self.lookups = lookups
+        self.kind = kind
+        self.today = today or datetime.date.today()
+        self.errors = {}
+        self.contractor = self.template = self.subaccount = None
+        self.currency = None
+        self.digits = 2
+        self.language = None
+        self.invoice_date = self.sale_date = self.due_date = None
+        self.payment_method = None
+        self.note = ''
+        self.reason = ''
+        self.send = bool(self.raw.get('send'))
+        self.lines = []
+        self._parse()
+        self._compute()
+
+    # Parsing
+    def _value(self, name):
+        return (self.raw.get(name) or '').strip()
+
+    def _error(self, name, message_id, **kwargs):
+        self.errors.setdefault(
+            name, gettext(f'client_portal.{message_id}', **kwargs))
+
+    def _choice(self, name, choices, required=True):
+        value = self._value(name)
+        if not value:
+            if required:
+                self._error(name, 'msg_field_required')
+            return None
+        if value not in choices:
+            self._error(name, 'msg_invalid_choice')
+            return None
+        return value
+
+    def _id(self, name, records, required=True):
+        value = self._value(name)
+        if not value:
+            if required:
+                self._error(name, 'msg_field_required')
+            return None
+        try:
+            id_ = int(value)
+        except ValueError:
+            id_ = None
+        if id_ not in records:
+            self._error(name, 'msg_invalid_choice')
+            return None
+        return id_
+
+    def _date(self, name, required=True):
+        value = self._value(name)
+        if not value:
+            if required:
+                self._error(name, 'msg_field_required')
+            return None
+        try:
+            date = datetime.date.fromisoformat(value)
+        except ValueError:
+            date = None
+        if date is None or not (2006 <= date.year < 2050):
+            self._error(name, 'msg_field_invalid_date')
+            return None
+        return date
+
+    def _parse(self):
+        lookups = self.lookups
+        self.contractor = self._id('contractor', lookups.contractors)
+        self.template = self._id('template', lookups.templates)
+        currency = self._value('currency')
+        if currency not in lookups.subaccounts:
+            self._error('currency', 'msg_invoice_currency_no_subaccount',
+                currency=currency or '—')
+        else:
+            self.currency = currency
+            self.subaccount, _, self.digits = lookups.subaccounts[currency]
+        self.language = self._choice('language', dict(LANGUAGES))
+        self.payment_method = self._choice(
+            'payment_method', dict(PAYMENT_METHODS))
+        self.invoice_date = self._date('invoice_date')
+        self.sale_date = self._date('sale_date', required=False)
+        self.due_date = self._date('due_date')
+        self.note = self._value('note')
+        if len(self.note) > 2000:
+            self._error('note', 'msg_too_long')
+        self.reason = self._value('reason')
+        if len(self.reason) > 250:
+            self._error('reason', 'msg_too_long')
+        self._check_dates()
+        self._parse_lines()
+
+    def _check_dates(self):
+        issued, sale = self.invoice_date, self.sale_date
+        if issued and issued > self.today:
+            self._error('invoice_date', 'msg_invoice_date_future')
+        if issued and sale and issued < sale - datetime.timedelta(days=60):
+            # VAT art. 106i ust. 7
+            self._error('invoice_date', 'msg_invoice_date_too_early')
+        if issued and self.due_date and self.due_date < issued:
+            self._error('due_date', 'msg_invoice_due_before_issue')
+
+    def _parse_lines(self):
+        rows = defaultdict(dict)
+        for key, value in self.raw.items():
+            match = LINE_KEY.match(key)
+            if match and match.group(2) in LINE_FIELDS:
+                index = int(match.group(1))
+                if index < 10 * MAX_LINES:
+                    rows[index][match.group(2)] = value
+        removed = self._value('remove_line')
+        lines = [Line(i, rows[i]) for i in sorted(rows)
+            if str(i) != removed]
+        lines = [l for l in lines if not l.blank]
+        if len(lines) > MAX_LINES:
+            self._error('lines', 'msg_invoice_too_many_lines',
+                count=MAX_LINES)
+            lines = lines[:MAX_LINES]
+        for line in lines:
+            self._parse_line(line)
+        self.lines = lines
+        if not lines:
+            self._error('lines', 'msg_invoice_no_lines')
+
+    def _parse_line(self, line):
+        lookups = self.lookups
+
+        def error(name, message_id, **kwargs):
+            line.errors.setdefault(name, gettext(
+                    f'client_portal.{message_id}', **kwargs))
+
+        product = line.value('product').strip()
+        if product:
+            try:
+                line.product = int(product)
+            except ValueError:
+                pass
+            if line.product not in lookups.products:
+                line.product = None
+                error('product', 'msg_invalid_choice')
+        line.description = line.value('description').strip()[:1000]
+        if not line.description:
+            if line.product:
+                line.description = lookups.products[line.product]['name']
+            else:
+                error('description', 'msg_field_required')
+        unit = line.value('unit').strip()
+        try:
+            line.unit = int(unit) if unit else None
+        except ValueError:
+            line.unit = None
+        if line.unit not in lookups.units:
+            line.unit = None
+            error('unit', 'msg_field_required' if not unit
+                else 'msg_invalid_choice')
+        line.quantity = self._number(line, 'quantity', QUANTITY_EXP, error)
+        if line.quantity is not None:
+            if self.kind == 'correction':
+                if line.quantity < 0:
+                    error('quantity', 'msg_invoice_quantity_negative')
+            elif line.quantity <= 0:
+                error('quantity', 'msg_invoice_quantity_positive')
+        exp = Decimal(1).scaleb(-self.digits)
+        line.price = self._number(line, 'price', exp, error)
+        if line.price is not None and line.price < 0:
+            error('price', 'msg_invoice_price_negative')
+        if line.value('discount').strip():
+            line.discount = self._number(
+                line, 'discount', Decimal('0.01'), error)
+            if line.discount is not None and not (
+                    0 <= line.discount < 100):
+                error('discount', 'msg_invoice_discount_range')
+        tax = line.value('tax').strip()
+        try:
+            line.tax = int(tax) if tax else None
+        except ValueError:
+            line.tax = None
+        if line.tax not in lookups.taxes:
+            line.tax = None
+            error('tax', 'msg_field_required' if not tax
+                else 'msg_invalid_choice')
+        gtu = line.value('gtu').strip()
+        if gtu and gtu not in dict(GTU_CODES):
+            error('gtu', 'msg_invalid_choice')
+        line.gtu = gtu or None
+        if line.product:
+            line.annex15 = bool(lookups.products[line.product].get('annex15'))
+        for name, message in line.errors.items():
+            self.errors[f'lines-{line.index}-{name}'] = message
+
+    def _number(self, line, name, exp, error):
+        value = line.value(name).strip().replace(' ', '').replace(
+            '\xa0', '').replace(',', '.')
+        if not value:
+            error(name, 'msg_field_required')
+            return None
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            number = None
+        if number is None or not number.is_finite() \
+                or abs(number) >= MAX_AMOUNT:
+            error(name, 'msg_field_invalid_number')
+            return None
+        if number != number.quantize(exp, rounding=ROUND_HALF_UP):
+            error(name, 'msg_field_too_many_decimals',
+                digits=-exp.as_tuple().exponent)
+            return None
+        return number
+
+    # Computing
+    def _compute(self):
+        "Net, VAT and gross as Tryton will post them, rounded half-up"
+        template = self.lookups.templates.get(self.template)
+        per_line = template is not None and template.tax_rounding == 'line'
+        exp = Decimal(1).scaleb(-self.digits)
+        rates = {}
+        for line in self.lines:
+            if line.quantity is None or line.price is None:
+                continue
+            discount = line.discount or Decimal(0)
+            line.unit_price = (line.price * (1 - discount / 100)).quantize(
+                PRICE_EXP, rounding=ROUND_HALF_UP)
+            line.net = (line.quantity * line.unit_price).quantize(
+                exp, rounding=ROUND_HALF_UP)
+            if line.tax is None:
+                continue
+            tax = self.lookups.taxes[line.tax]
+            exact = line.net * tax.rate
+            line.vat = exact.quantize(exp, rounding=ROUND_HALF_UP)
+            line.gross = line.net + line.vat
+            row = rates.setdefault(tax.id, {
+                    'tax': tax, 'net': Decimal(0), 'exact': Decimal(0),
+                    'vat': Decimal(0)})
+            row['net'] += line.net
+            row['exact'] += exact
+            row['vat'] += line.vat
+        for row in rates.values():
+            if not per_line:
+                # VAT of the sum of net values per rate (art. 106e ust. 1
+                # pkt 14); per line is the art. 106e ust. 10 option
+                row['vat'] = row['exact'].quantize(exp, rounding=ROUND_HALF_UP)
+            row['gross'] = row['net'] + row['vat']
+        self.rates = sorted(rates.values(), key=lambda r: -r['tax'].rate)
+        self.net = sum((r['net'] for r in self.rates), Decimal(0))
+        self.vat = sum((r['vat'] for r in self.rates), Decimal(0))
+        self.gross = self.net + self.vat
+
+    @property
+    def valid(self):
+        return not self.errors
+
+    def line_rows(self, minimum=1):
+        "Lines to show in the editor: the typed ones plus empty rows"
+        rows = list(self.lines)
+        next_index = max((l.index for l in rows), default=-1) + 1
+        while len(rows) < minimum or self.raw.get('add_line'):
+            rows.append(Line(next_index, {}))
+            next_index += 1
+            if len(rows) >= minimum:
+                break
+        return rows
