@@ -15,8 +15,17 @@ def html_to_pdf(html):
 
 def logo_data_uri(company, width=4, height=2):
     "The company logo as a data: URI, or '' without a logo"
+    from trytond import backend
     if not company or not company.logo:
         return ''
-    image, mimetype, _, _ = company.get_logo_cm(width, height)
+    if backend.name == 'sqlite':
+        # trytond caches the resized logo from a second transaction, which
+        # on SQLite waits for the lock this one holds when it issues a
+        # document: resize without the cache
+        dpcm = 300 / 2.54
+        image, _, _ = company._logo_resize(width * dpcm, height * dpcm)
+        mimetype = 'image/png'
+    else:
+        image, mimetype, _, _ = company.get_logo_cm(width, height)
     return 'data:%s;base64,%s' % (
         mimetype, base64.b64encode(image).decode('ascii'))
