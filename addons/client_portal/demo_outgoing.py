@@ -12,7 +12,7 @@ from trytond.transaction import Transaction
 from .demo import (
     DEMO_PASSWORD, create_bank_account, create_client, create_portal_user,
     iban, nip)
-from .outgoing_form import InvoiceForm, Lookups, Tax
+from .outgoing_form import InvoiceForm, Lookups
 
 def create_invoice_template(firm, name, code, clients, layout='standard',
         tax_rounding='document'):
@@ -84,29 +84,6 @@ def create_contractor(firm, client, name, street, postal_code, city,
     return party
 
 
-def editor_lookups(firm, client):
-    "What the invoice editor offers the client (web/invoice_editor.py)"
-    pool = Pool()
-    Party = pool.get('party.party')
-    Template = pool.get('portal.invoice.template')
-    Subaccount = pool.get('portal.subaccount')
-    Uom = pool.get('product.uom')
-    TaxModel = pool.get('account.tax')
-    return Lookups(
-        contractors={p.id: p for p in Party.search(
-                [('portal_owner', '=', client.id)])},
-        products={},
-        templates={t.id: t for t in Template.search(
-                [('clients', '=', client.id)])},
-        taxes={t.id: Tax(t.id, t.portal_vat_code, t.description,
-                t.rate or Decimal(0))
-            for t in TaxModel.search([('portal_vat_code', '!=', None)])},
-        units={u.id: u for u in Uom.search([])},
-        subaccounts={s.currency.code: (s.id, s.currency.id,
-                s.currency.digits)
-            for s in Subaccount.search([('client', '=', client.id)])})
-
-
 def editor_form(firm, client, template, buyer, lines, currency='PLN',
         date=None, kind='invoice', **values):
     """The editor's form; lines are (description, quantity, price, VAT
@@ -138,7 +115,7 @@ def editor_form(firm, client, template, buyer, lines, currency='PLN',
                 f'lines-{i}-unit': str(unit.id),
                 f'lines-{i}-discount': str(line[4]) if len(line) > 4 else '',
                 })
-    return InvoiceForm(raw, editor_lookups(firm, client), kind=kind,
+    return InvoiceForm(raw, Lookups.load(client.id, firm.company.id), kind=kind,
         today=datetime.date.today())
 
 

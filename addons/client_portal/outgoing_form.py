@@ -9,6 +9,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import NamedTuple
 
 from trytond.i18n import gettext
+from trytond.pool import Pool
+from trytond.transaction import without_check_access
 
 from .invoice_template import PAYMENT_METHODS
 from .outgoing import LANGUAGES
@@ -42,6 +44,39 @@ class Lookups(NamedTuple):
     taxes: dict
     units: dict
     subaccounts: dict
+
+    @classmethod
+    def load(cls, client_id, company_id):
+        """Read under the caller's access rules (the portal's: the client's
+        own records); the firm's taxes and units are its settings"""
+        pool = Pool()
+        Party = pool.get('party.party')
+        Product = pool.get('portal.product')
+        Template = pool.get('portal.invoice.template')
+        Subaccount = pool.get('portal.subaccount')
+        TaxModel = pool.get('account.tax')
+        contractors = {p.id: p for p in Party.search(
+                [('portal_owner', '=', client_id)], order=[('name', 'ASC')])}
+        products = {p['id']: p for p in Product.search_read(
+                [('client', '=', client_id)],
+                fields_names=['name', 'unit', 'unit_price', 'currency',
+                    'tax', 'gtu', 'annex15'],
+                order=[('name', 'ASC')])}
+        templates = {t.id: t for t in Template.search(
+                [('clients', '=', client_id)], order=[('name', 'ASC')])}
+        subaccounts = {
+            s.currency.code: (s.id, s.currency.id, s.currency.digits)
+            for s in Subaccount.search([('client', '=', client_id)])}
+        with without_check_access():
+            taxes = {t.id: Tax(t.id, t.portal_vat_code,
+                    t.description or t.name, t.rate or 0)
+                for t in TaxModel.search([
+                        ('portal_vat_code', '!=', None),
+                        ('company', '=', company_id),
+                        ])}
+            units = {u.id: u for u in Product.portal_units()}
+        return cls(contractors, products, templates, taxes, units,
+            subaccounts)
 
 
 class Line:

@@ -36,11 +36,6 @@ class Filters(QueryArgs):
                         f'%{escape_like(compact.upper())}%'))
             self.domain.append(clause)
 
-    @property
-    def order(self):
-        direction = self.direction.upper()
-        return [(self.sort, direction), ('id', direction)]
-
 
 def form_values(form, names, prefix=''):
     "The posted fields of a form, without the prefix of the quick forms"

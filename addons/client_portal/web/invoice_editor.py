@@ -6,9 +6,9 @@ import datetime
 
 from trytond.exceptions import UserError
 from trytond.protocols.wrappers import HTTPStatus, abort
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import Transaction
 
-from ..outgoing_form import InvoiceForm, Line, Lookups, Tax
+from ..outgoing_form import InvoiceForm, Line, Lookups
 from .access import portal_route
 
 ACTIONS = ('save', 'preview', 'issue', 'proforma', 'add_line',
@@ -16,36 +16,8 @@ ACTIONS = ('save', 'preview', 'issue', 'proforma', 'add_line',
 
 
 def load_lookups(portal):
-    """What the client may choose, read under the portal's rules (the
-    firm's taxes and units are the firm's settings)"""
-    pool = portal.pool
-    Party = pool.get('party.party')
-    Product = pool.get('portal.product')
-    Template = pool.get('portal.invoice.template')
-    Subaccount = pool.get('portal.subaccount')
-    TaxModel = pool.get('account.tax')
-    client = portal.user.client.id
-    contractors = {p.id: p for p in Party.search(
-            [('portal_owner', '=', client)], order=[('name', 'ASC')])}
-    products = {p['id']: p for p in Product.search_read(
-            [('client', '=', client)],
-            fields_names=['name', 'unit', 'unit_price', 'currency', 'tax',
-                'gtu', 'annex15'],
-            order=[('name', 'ASC')])}
-    templates = {t.id: t for t in Template.search(
-            [('clients', '=', client)], order=[('name', 'ASC')])}
-    subaccounts = {s.currency.code: (s.id, s.currency.id, s.currency.digits)
-        for s in Subaccount.search([('client', '=', client)])}
-    with without_check_access():
-        taxes = {t.id: Tax(t.id, t.portal_vat_code,
-                t.description or t.name, t.rate or 0)
-            for t in TaxModel.search([
-                    ('portal_vat_code', '!=', None),
-                    ('company', '=', portal.company.id),
-                    ])}
-        units = {u.id: u for u in Product.portal_units()}
-    return Lookups(contractors, products, templates, taxes, units,
-        subaccounts)
+    "What the client may choose, read under the portal's rules"
+    return Lookups.load(portal.user.client.id, portal.company.id)
 
 
 def defaults(portal, lookups, currency=None):

@@ -111,15 +111,21 @@ def invoices(request, portal):
 
 @portal_route('/invoices/<id:invoice_id>')
 def invoice_page(request, portal, invoice_id):
+    return _render_page(portal, _own_invoice(portal, invoice_id),
+        preview=bool(request.args.get('preview')))
+
+
+def _render_page(portal, invoice, status=HTTPStatus.OK, error=None,
+        preview=False):
     pool = portal.pool
     Email = pool.get('portal.invoice.email')
-    invoice = _own_invoice(portal, invoice_id)
     emails = Email.search([('invoice', '=', invoice.id)])
     currency = pool.get('currency.currency').portal_currencies()[
         invoice.currency.id]
-    return portal.render('invoices/invoice.html', invoice=invoice,
-        currency=currency, emails=emails, history=history(invoice, emails),
-        preview=bool(request.args.get('preview')), **labels(pool))
+    return portal.render('invoices/invoice.html', status=status,
+        invoice=invoice, currency=currency, emails=emails,
+        history=history(invoice, emails), preview=preview, error=error,
+        **labels(pool))
 
 
 def history(invoice, emails):
@@ -179,16 +185,8 @@ def _action(portal, invoice_id, method, *args, **kwargs):
         result = getattr(Invoice, method)(invoice, *args, **kwargs)
     except UserError as e:
         Transaction().rollback()
-        invoice = _own_invoice(portal, invoice_id)
-        Email = portal.pool.get('portal.invoice.email')
-        emails = Email.search([('invoice', '=', invoice.id)])
-        currency = portal.pool.get('currency.currency').portal_currencies()[
-            invoice.currency.id]
-        return portal.render('invoices/invoice.html',
-            status=HTTPStatus.UNPROCESSABLE_ENTITY, invoice=invoice,
-            currency=currency, emails=emails,
-            history=history(invoice, emails), preview=False,
-            error=e.message, **labels(portal.pool))
+        return _render_page(portal, _own_invoice(portal, invoice_id),
+            status=HTTPStatus.UNPROCESSABLE_ENTITY, error=e.message)
     target = result if result is not None else invoice
     return portal.redirect(f'invoices/{target.id}')
 

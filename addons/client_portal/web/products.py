@@ -29,11 +29,6 @@ class Filters(QueryArgs):
         if q:
             self.domain.append(('name', 'ilike', f'%{escape_like(q)}%'))
 
-    @property
-    def order(self):
-        direction = self.direction.upper()
-        return [(self.sort, direction), ('id', direction)]
-
 
 def choices(pool):
     "(value, label) of what the product form offers"

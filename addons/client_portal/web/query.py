@@ -38,6 +38,12 @@ class QueryArgs:
         return pages
 
     @property
+    def order(self):
+        "The sorted column, then the id for a stable order"
+        direction = self.direction.upper()
+        return [(self.sort, direction), ('id', direction)]
+
+    @property
     def offset(self):
         return (self.page - 1) * self.per_page
 
