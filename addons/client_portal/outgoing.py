@@ -9,11 +9,12 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from trytond.exceptions import UserError
 from trytond.i18n import gettext
-from trytond.model import fields
+from trytond.model import dualmethod, fields
 from trytond.modules.account.exceptions import PeriodNotFoundError
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import (
+    Transaction, TransactionError, without_check_access)
 
 from .invoice_template import PAYMENT_METHODS
 from .party import EMAIL
@@ -40,6 +41,18 @@ STATUSES = [
 LANGUAGES = [('pl', "Polish"), ('en', "English")]
 SIDES = [(None, ""), ('before', "Before correction"),
     ('after', "After correction")]
+
+
+class _LocksError(TransactionError):
+    "Several row locks missing: the restart takes them all at once"
+
+    def __init__(self, errors):
+        super().__init__()
+        self.errors = errors
+
+    def fix(self, extras):
+        for error in self.errors:
+            error.fix(extras)
 
 
 @contextmanager
@@ -127,6 +140,15 @@ class Invoice(metaclass=PoolMeta):
         if to_write:
             with without_check_access():
                 cls.write(*to_write)
+
+    @dualmethod
+    def update_taxes(cls, invoices, exception=False):
+        if not exception and Transaction().context.get('_portal_taxes_done'):
+            # The issue writes a draft whose taxes were computed when it
+            # was saved and whose lines it does not change; the check at
+            # posting (exception=True) still runs
+            return
+        return super().update_taxes(invoices, exception=exception)
 
     @classmethod
     def on_modification(cls, mode, invoices, field_names=None):
@@ -281,8 +303,10 @@ class Invoice(metaclass=PoolMeta):
         Email = pool.get('portal.invoice.email')
         with without_check_access():
             company = cls(invoice.id).company
+            kind = cls(invoice.id).portal_kind
         with _as_system(company), Transaction().set_context(
-                _portal_status_later=True):
+                _portal_status_later=True,
+                _portal_taxes_done=kind != 'correction'):
             invoice = cls(invoice.id)
             cls._portal_check_issue(invoice, proforma)
             today = Date.today()
@@ -348,11 +372,20 @@ class Invoice(metaclass=PoolMeta):
         pool = Pool()
         Series = pool.get('portal.invoice.series')
         Period = pool.get('account.period')
-        Series.lock([series])
+        errors = []
+        try:
+            Series.lock([series])
+        except TransactionError as error:
+            errors.append(error)
         if not proforma:
             period = Period.find(invoice.company, date=invoice.invoice_date)
             sequence = period.move_sequence_used
-            sequence.__class__.lock([sequence])
+            try:
+                sequence.__class__.lock([sequence])
+            except TransactionError as error:
+                errors.append(error)
+        if errors:
+            raise _LocksError(errors)
 
     @property
     def portal_buyer_email(self):

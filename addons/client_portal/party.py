@@ -176,30 +176,30 @@ class Party(metaclass=PoolMeta):
         for type_ in ['email', 'phone']:
             if type_ in changed:
                 self._portal_write_contact(type_, new[type_])
+        # create and write, not save(): save() skips the record rules
         if 'tax_number' in changed:
             identifier = self._portal_tax_identifier()
             if identifier and new['tax_number']:
-                identifier.type = 'pl_vat'
-                identifier.code = new['tax_number']
-                identifier.save()
+                Identifier.write([identifier], {
+                        'type': 'pl_vat', 'code': new['tax_number']})
             elif identifier:
                 Identifier.delete([identifier])
             elif new['tax_number']:
-                Identifier(party=self, type='pl_vat',
-                    code=new['tax_number']).save()
+                Identifier.create([{'party': self.id, 'type': 'pl_vat',
+                            'code': new['tax_number']}])
         if 'iban' in changed:
             account = self._portal_bank_account()
             if account and account.numbers and new['iban']:
-                number = account.numbers[0]
-                number.number = new['iban']
-                number.save()
+                BankNumber.write([account.numbers[0]],
+                    {'number': new['iban']})
             elif account and not new['iban']:
                 BankAccount.delete([account])
             elif new['iban']:
-                account = account or BankAccount(owners=[self])
-                account.save()
-                BankNumber(account=account, type='iban',
-                    number=new['iban']).save()
+                if not account:
+                    account, = BankAccount.create([{
+                                'owners': [('add', [self.id])]}])
+                BankNumber.create([{'account': account.id, 'type': 'iban',
+                            'number': new['iban']}])
         Change.create([{
                     'party': self.id,
                     'web_user': web_user.id,
@@ -209,7 +209,6 @@ class Party(metaclass=PoolMeta):
                     } for name in changed])
         return changed
 
-    # create and write, not save(): save() skips the record rules
     def _portal_write_address(self, values):
         "Write the flat address fields of a portal form on the address"
         Address = Pool().get('party.address')
