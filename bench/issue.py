@@ -107,7 +107,8 @@ def recalculation(template_id, buyer_id, count):
         Tax = pool.get('account.tax')
         unit = ModelData.get_id('product', 'uom_hour')
         taxes = [t.id for t in Tax.search([
-                    ('portal_vat_code', 'in', ['23', '8', 'zw'])])]
+                    ('portal_vat_code', 'in', ['23', '8', 'zw']),
+                    ('group.kind', '=', 'sale')])]
     browser = Browser(DATABASE)
     browser.login(EMAIL, common.PASSWORD)
     form = {

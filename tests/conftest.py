@@ -148,6 +148,8 @@ def _build():
     result.update(build_contractors(firm, a, b))
     from data_subaccounts import build_subaccounts
     result.update(build_subaccounts(firm, a, b))
+    from data_costs import build as build_costs
+    result.update(build_costs(firm, result))
     return result
 
 

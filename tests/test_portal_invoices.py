@@ -19,7 +19,7 @@ def _lookup(model, domain, field='id'):
 
 def _tax(code):
     return read_only(_lookup, 'account.tax',
-        [('portal_vat_code', '=', code)])[0]
+        [('portal_vat_code', '=', code), ('group.kind', '=', 'sale')])[0]
 
 
 def _unit():

@@ -19,8 +19,10 @@ def _ids(data):
         'hour': ModelData.get_id('product', 'uom_hour'),
         'month': ModelData.get_id('client_portal', 'uom_month'),
         'gram_liter': ModelData.get_id('product', 'uom_cubic_inch'),
-        'tax23': Tax.search([('portal_vat_code', '=', '23')])[0].id,
-        'np': Tax.search([('portal_vat_code', '=', 'np II')])[0].id,
+        'tax23': Tax.search([('portal_vat_code', '=', '23'),
+                ('group.kind', '=', 'sale')])[0].id,
+        'np': Tax.search([('portal_vat_code', '=', 'np II'),
+                ('group.kind', '=', 'sale')])[0].id,
         }
 
 

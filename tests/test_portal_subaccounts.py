@@ -9,9 +9,14 @@ from html import unescape
 from portal_http import text
 
 # data_outgoing paid 500 into each PLN sub-account; data_subaccounts paid
-# two invoices in instalments (771 + 1410) into a's and refunded 246 in full
-A_PLN = Decimal('2681.00')
-A_PLN_COUNT = 15
+# two invoices in instalments (771 + 1410) into a's and refunded 246 in
+# full; data_costs charged an approved cost invoice of 123 to a's and b's
+# PLN sub-accounts and to a's EUR one, and b's of January 2026 another 123
+A_PLN = Decimal('2558.00')
+A_PLN_COUNT = 16
+A_EUR = Decimal('177.00')
+B_PLN = Decimal('254.00')
+COST = Decimal('-123.00')
 
 
 def amount(value):
@@ -51,16 +56,17 @@ def cards(response):
 def test_balances_and_movements(as_a, data):
     response = as_a.get('subaccounts')
     assert response.status_code == 200
-    assert cards(response) == {'PLN': A_PLN, 'EUR': Decimal('300.00')}
-    assert data.subaccount_balances['a_PLN'] == A_PLN
+    assert cards(response) == {'PLN': A_PLN, 'EUR': A_EUR}
     # PLN is shown first, newest first, with its running balance
-    assert found(response) == A_PLN_COUNT == data.subaccount_counts['a_PLN']
+    assert found(response) == A_PLN_COUNT
     rows = movements(response)
-    assert len(rows) == 15
+    assert len(rows) == A_PLN_COUNT
     assert amount(rows[0]['balance']) == A_PLN
     assert 'Movements of the PLN sub-account' in text(response)
-    # The refund left the sub-account after the credit note
-    refund, = [r for r in rows if amount(r['amount']) < 0]
+    # The refund left the sub-account after the credit note, and the
+    # approved cost invoice's charge
+    refund, = [r for r in rows if amount(r['amount']) < COST]
+    assert [amount(r['amount']) for r in rows].count(COST) == 1
     assert refund['document'] == data.subaccount_invoices['credit_note']
     assert amount(refund['amount']) == Decimal('-246.00')
     # The client's issued invoices link to their page; the buyer shows
@@ -76,9 +82,9 @@ def test_eur_sub_account(as_a, data):
     response = as_a.get('subaccounts?currency=EUR')
     rows = movements(response)
     assert [(r['document'], amount(r['amount']), amount(r['balance']))
-        for r in rows] == [
-        (data.subaccount_invoices['eur'], Decimal('300.00'),
-            Decimal('300.00'))]
+        for r in rows][0] == (
+        data.subaccount_invoices['eur'], Decimal('300.00'), A_EUR)
+    assert [amount(r['amount']) for r in rows][1:] == [COST]
     assert 'Movements of the EUR sub-account' in text(response)
 
 
@@ -114,7 +120,7 @@ def test_sort(as_a):
 def test_pagination(as_a):
     first = as_a.get('subaccounts?per_page=10')
     second = as_a.get('subaccounts?per_page=10&page=2')
-    assert len(movements(first)) == 10 and len(movements(second)) == 5
+    assert len(movements(first)) == 10 and len(movements(second)) == 6
     assert found(second) == A_PLN_COUNT
     # The page links keep the other values of the query
     links = re.findall(r'href="[^"]*subaccounts\?([^"]*page=2[^"]*)"',
@@ -183,24 +189,28 @@ def test_htmx_partial(as_a):
 
 def test_home_shows_the_balances(as_a, as_b):
     page = as_a.get('')
-    assert cards(page) == {'PLN': A_PLN, 'EUR': Decimal('300.00')}
+    assert cards(page) == {'PLN': A_PLN, 'EUR': A_EUR}
     assert '/portal/subaccounts?currency=EUR' in page.get_data(as_text=True)
-    assert cards(as_b.get('')) == {'PLN': Decimal('500.00'),
-        'EUR': Decimal('0.00')}
+    assert cards(as_b.get('')) == {'PLN': B_PLN, 'EUR': Decimal('0.00')}
 
 
 def test_client_b_sees_only_its_own(as_b, data):
     response = as_b.get('subaccounts')
-    assert cards(response) == {'PLN': Decimal('500.00'),
-        'EUR': Decimal('0.00')}
+    assert cards(response) == {'PLN': B_PLN, 'EUR': Decimal('0.00')}
     page = text(response)
     for number in [*data.subaccount_invoices['issued'],
             data.subaccount_invoices['credit_note'],
             data.subaccount_invoices['eur']]:
         assert number not in page
     rows = movements(response)
-    assert [amount(r['amount']) for r in rows] == [Decimal('500.00')]
+    # Newest first: the payment, then the two cost invoices' charges
+    assert [amount(r['amount']) for r in rows] == [
+        Decimal('500.00'), COST, COST]
     assert rows[0]['document'] == data.outgoing_numbers['b_issued']
+    # A charge shows the supplier's number and links the cost invoice
+    assert rows[-1]['document'] == data.cost_numbers['b_old']
+    assert f'/portal/costs/{data.costs["b_old"]}"' in response.get_data(
+        as_text=True)
     assert movements(as_b.get('subaccounts?currency=EUR')) == []
 
 

@@ -233,22 +233,35 @@ def create_chart(company):
     config.default_account_payable = accounts.payable
     config.currency_exchange_credit_account = accounts.exchange_gain
     config.currency_exchange_debit_account = accounts.exchange_loss
+    config.portal_cost_account = accounts.expense
     config.save()
     return accounts
 
 
-def create_taxes(company, accounts):
-    Tax = Pool().get('account.tax')
+def create_taxes(company, accounts, kind='sale'):
+    """The VAT rates of sales (output VAT, 222) or of purchases (input
+    VAT, 221: the clients' cost invoices), each in its tax group"""
+    pool = Pool()
+    Tax = pool.get('account.tax')
+    Group = pool.get('account.tax.group')
+    group, = Group.create([{
+                'name': "VAT należny" if kind == 'sale' else "VAT naliczony",
+                'code': 'VAT-S' if kind == 'sale' else 'VAT-Z',
+                'kind': kind,
+                }])
+    account = accounts.vat_output if kind == 'sale' else accounts.vat_input
+    prefix = "VAT" if kind == 'sale' else "VAT naliczony"
     taxes = {}
     for code, description, rate, vat_code, basis in VAT_RATES:
         tax, = Tax.create([{
-                    'name': f'VAT {description}',
+                    'name': f'{prefix} {description}',
                     'description': description,
                     'type': 'percentage',
                     'rate': rate,
                     'company': company.id,
-                    'invoice_account': accounts.vat_output.id,
-                    'credit_note_account': accounts.vat_output.id,
+                    'group': group.id,
+                    'invoice_account': account.id,
+                    'credit_note_account': account.id,
                     'portal_vat_code': vat_code,
                     'portal_exemption_basis': basis,
                     }])
@@ -354,12 +367,14 @@ def setup_firm(today=None, name="Portico Centrum Usług Księgowych sp. z o.o.",
     with Transaction().set_context(company=company.id):
         accounts = create_chart(company)
         taxes = create_taxes(company, accounts)
+        purchase_taxes = create_taxes(company, accounts, 'purchase')
         years = sorted({(today - relativedelta(months=14)).year, today.year})
         create_fiscal_years(company, range(years[0], years[-1] + 1))
         terms = create_payment_terms()
         method = create_payment_method(company, accounts)
     return Firm(company=company, countries=countries, pln=pln, eur=eur,
-        usd=usd, accounts=accounts, taxes=taxes, terms=terms,
+        usd=usd, accounts=accounts, taxes=taxes,
+        purchase_taxes=purchase_taxes, terms=terms,
         payment_method=method, today=today)
 
 
@@ -385,7 +400,10 @@ def load_firm(today=None):
         accounts=Firm(
             receivable=accounts['201'], revenue=accounts['700'],
             bank=accounts['130']),
-        taxes={t.description.rstrip('%'): t for t in Tax.search([])},
+        taxes={t.description.rstrip('%'): t for t in Tax.search([
+                    ('group.kind', '=', 'sale')])},
+        purchase_taxes={t.description.rstrip('%'): t for t in Tax.search([
+                    ('group.kind', '=', 'purchase')])},
         terms={int(t.name.split()[0]): t for t in Term.search([])
             if t.name.endswith(' dni')},
         payment_method=Method.search([])[0],
@@ -714,6 +732,9 @@ def build_demo(today=None):
     # Imported here: the clients' invoicing demo builds on this module
     from .demo_outgoing import create_startup
     firm.startup = create_startup(firm, manager2)
+    # Its suppliers' invoices, registered with their scans
+    from .demo_costs import create_cost_invoices
+    firm.costs = create_cost_invoices(firm, firm.startup)
     Notification.notify_overdue()
     return firm
 

@@ -106,7 +106,8 @@ def editor_form(firm, client, template, buyer, lines, currency='PLN',
         }
     raw.update(values)
     for i, line in enumerate(lines):
-        tax, = TaxModel.search([('portal_vat_code', '=', line[3])])
+        tax, = TaxModel.search([('portal_vat_code', '=', line[3]),
+                ('group.kind', '=', 'sale')])
         raw.update({
                 f'lines-{i}-description': line[0],
                 f'lines-{i}-quantity': str(line[1]),
@@ -175,7 +176,8 @@ def create_startup(firm, manager=None):
                 'unit': ModelData.get_id('product', unit),
                 'unit_price': Decimal(price),
                 'currency': currencies[currency].id,
-                'tax': Tax.search([('portal_vat_code', '=', code)])[0].id,
+                'tax': Tax.search([('portal_vat_code', '=', code),
+                        ('group.kind', '=', 'sale')])[0].id,
                 'gtu': gtu,
                 } for p_name, unit, price, currency, code, gtu in PRODUCTS])
 

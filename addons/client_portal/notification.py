@@ -12,6 +12,8 @@ from .mail import portal_url, send_portal_email
 KINDS = [
     ('new_document', "New document"),
     ('overdue', "Overdue document"),
+    ('cost_approved', "Cost invoice approved"),
+    ('cost_rejected', "Cost invoice rejected"),
     ]
 
 
@@ -24,6 +26,8 @@ class Notification(ModelSQL, ModelView):
     kind = fields.Selection(KINDS, "Kind", required=True)
     document = fields.Many2One(
         'portal.document', "Document", ondelete='CASCADE')
+    cost_invoice = fields.Many2One(
+        'portal.cost.invoice', "Cost Invoice", ondelete='CASCADE')
     read_at = fields.Timestamp("Read")
     # The documents that became overdue, for a notification of the day
     document_count = fields.Integer("Documents", readonly=True)
@@ -57,6 +61,23 @@ class Notification(ModelSQL, ModelView):
                     send_portal_email('new_document', user.email,
                         user.portal_language or 'pl', document=document,
                         link=portal_url(f'documents/{document.id}'))
+
+    @classmethod
+    def notify_cost_invoices(cls, cost_invoices):
+        """The client learns its cost invoice was approved or rejected: on
+        the portal, and by e-mail to its active users with an address"""
+        cls.create([{
+                    'party': c.client.id,
+                    'kind': f'cost_{c.state}',
+                    'cost_invoice': c.id,
+                    } for c in cost_invoices])
+        for cost_invoice in cost_invoices:
+            for user in cost_invoice.client.portal_users:
+                if user.active and user.email:
+                    send_portal_email('cost_invoice', user.email,
+                        user.portal_language or 'pl',
+                        cost_invoice=cost_invoice,
+                        link=portal_url(f'costs/{cost_invoice.id}'))
 
     @classmethod
     def __register__(cls, module):

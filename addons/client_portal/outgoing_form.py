@@ -3,28 +3,24 @@ computed the way the invoice will be (net, VAT and gross per line, per rate
 and in total) without writing anything. The live recalculation and the save
 both use it, so what the client sees while typing is what gets saved."""
 import datetime
-import re
-from collections import defaultdict
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
 from trytond.i18n import gettext
 from trytond.pool import Pool
 from trytond.transaction import without_check_access
 
+from .form_parsing import FormParser, TypedLine
 from .invoice_template import PAYMENT_METHODS
 from .outgoing import LANGUAGES
 from .product import GTU_CODES
 
-MAX_LINES = 100
-MAX_AMOUNT = Decimal('1e12')
 # FA(3) TIlosci: up to 6 decimals
 QUANTITY_EXP = Decimal('0.000001')
 # Tryton's unit price digits
 PRICE_EXP = Decimal('0.0001')
 LINE_FIELDS = ('product', 'description', 'unit', 'quantity', 'price',
     'discount', 'tax', 'gtu')
-LINE_KEY = re.compile(r'^lines-(\d+)-(\w+)$')
 
 
 class Tax(NamedTuple):
@@ -73,19 +69,19 @@ class Lookups(NamedTuple):
                 for t in TaxModel.search([
                         ('portal_vat_code', '!=', None),
                         ('company', '=', company_id),
+                        ['OR', ('group', '=', None),
+                            ('group.kind', 'in', ['sale', 'both'])],
                         ])}
             units = {u.id: u for u in Product.portal_units()}
         return cls(contractors, products, templates, taxes, units,
             subaccounts)
 
 
-class Line:
+class Line(TypedLine):
     "One line as typed, and what it computes to"
 
     def __init__(self, index, raw):
-        self.index = index
-        self.raw = raw
-        self.errors = {}
+        super().__init__(index, raw)
         self.product = self.unit = self.tax = None
         self.description = ''
         self.quantity = self.price = self.discount = None
@@ -93,19 +89,14 @@ class Line:
         self.annex15 = False
         self.unit_price = self.net = self.vat = self.gross = None
 
-    @property
-    def blank(self):
-        return not any(self.raw.get(k, '').strip()
-            for k in ('product', 'description', 'quantity', 'price'))
 
-    def value(self, name):
-        return self.raw.get(name, '')
-
-
-class InvoiceForm:
+class InvoiceForm(FormParser):
     """The editor's values. `errors` maps a field name (lines as
     lines-N-name) to its message; a value that cannot be used stays as
     typed in `raw` so that the form shows it again."""
+    LINE_CLASS = Line
+    LINE_FIELDS = LINE_FIELDS
+    NO_LINES = 'msg_invoice_no_lines'
 
     def __init__(self, raw, lookups, kind='invoice', today=None):
         self.raw = {k: v for k, v in raw.items()}
@@ -127,54 +118,6 @@ class InvoiceForm:
         self._compute()
 
     # Parsing
-    def _value(self, name):
-        return (self.raw.get(name) or '').strip()
-
-    def _error(self, name, message_id, **kwargs):
-        self.errors.setdefault(
-            name, gettext(f'client_portal.{message_id}', **kwargs))
-
-    def _choice(self, name, choices, required=True):
-        value = self._value(name)
-        if not value:
-            if required:
-                self._error(name, 'msg_field_required')
-            return None
-        if value not in choices:
-            self._error(name, 'msg_invalid_choice')
-            return None
-        return value
-
-    def _id(self, name, records, required=True):
-        value = self._value(name)
-        if not value:
-            if required:
-                self._error(name, 'msg_field_required')
-            return None
-        try:
-            id_ = int(value)
-        except ValueError:
-            id_ = None
-        if id_ not in records:
-            self._error(name, 'msg_invalid_choice')
-            return None
-        return id_
-
-    def _date(self, name, required=True):
-        value = self._value(name)
-        if not value:
-            if required:
-                self._error(name, 'msg_field_required')
-            return None
-        try:
-            date = datetime.date.fromisoformat(value)
-        except ValueError:
-            date = None
-        if date is None or not (2006 <= date.year < 2050):
-            self._error(name, 'msg_field_invalid_date')
-            return None
-        return date
-
     def _parse(self):
         lookups = self.lookups
         self.contractor = self._id('contractor', lookups.contractors)
@@ -210,28 +153,6 @@ class InvoiceForm:
             self._error('invoice_date', 'msg_invoice_date_too_early')
         if issued and self.due_date and self.due_date < issued:
             self._error('due_date', 'msg_invoice_due_before_issue')
-
-    def _parse_lines(self):
-        rows = defaultdict(dict)
-        for key, value in self.raw.items():
-            match = LINE_KEY.match(key)
-            if match and match.group(2) in LINE_FIELDS:
-                index = int(match.group(1))
-                if index < 10 * MAX_LINES:
-                    rows[index][match.group(2)] = value
-        removed = self._value('remove_line')
-        lines = [Line(i, rows[i]) for i in sorted(rows)
-            if str(i) != removed]
-        lines = [l for l in lines if not l.blank]
-        if len(lines) > MAX_LINES:
-            self._error('lines', 'msg_invoice_too_many_lines',
-                count=MAX_LINES)
-            lines = lines[:MAX_LINES]
-        for line in lines:
-            self._parse_line(line)
-        self.lines = lines
-        if not lines:
-            self._error('lines', 'msg_invoice_no_lines')
 
     def _parse_line(self, line):
         lookups = self.lookups
@@ -298,26 +219,6 @@ class InvoiceForm:
             line.annex15 = bool(lookups.products[line.product].get('annex15'))
         for name, message in line.errors.items():
             self.errors[f'lines-{line.index}-{name}'] = message
-
-    def _number(self, line, name, exp, error):
-        value = line.value(name).strip().replace(' ', '').replace(
-            '\xa0', '').replace(',', '.')
-        if not value:
-            error(name, 'msg_field_required')
-            return None
-        try:
-            number = Decimal(value)
-        except InvalidOperation:
-            number = None
-        if number is None or not number.is_finite() \
-                or abs(number) >= MAX_AMOUNT:
-            error(name, 'msg_field_invalid_number')
-            return None
-        if number != number.quantize(exp, rounding=ROUND_HALF_UP):
-            error(name, 'msg_field_too_many_decimals',
-                digits=-exp.as_tuple().exponent)
-            return None
-        return number
 
     # Computing
     def _compute(self):

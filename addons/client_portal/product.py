@@ -79,14 +79,19 @@ class Product(DeactivableMixin, ModelSQL, ModelView):
             if c.code in PORTAL_CURRENCIES}
 
     @classmethod
-    def portal_taxes(cls):
-        "The company's taxes that have a portal VAT code (firm settings)"
+    def portal_taxes(cls, kind='sale'):
+        """The company's taxes that have a portal VAT code (firm settings)
+        and may be used on sales (kind 'sale') or purchases ('purchase')"""
         Tax = Pool().get('account.tax')
         with without_check_access():
             return Tax.search([
                     ('company', '=', Transaction().context.get('company')),
                     ('portal_vat_code', '!=', None),
                     ('parent', '=', None),
+                    ['OR',
+                        ('group', '=', None),
+                        ('group.kind', 'in', [kind, 'both']),
+                        ],
                     ], order=[('sequence', 'ASC'), ('id', 'ASC')])
 
     @classmethod

@@ -22,6 +22,8 @@ class Movement(NamedTuple):
     document: str
     # The client's own invoice, which the portal links to
     invoice: int | None
+    # The client's cost invoice charged by this line, linked likewise
+    cost: int | None
     counterparty: str
     description: str
     # Signed, in the sub-account's currency: money in is positive
@@ -42,6 +44,10 @@ class Document(NamedTuple):
     number: str
     party: int
     issuer: int
+    # A cost invoice's supplier invoice: the supplier's number and the
+    # client's cost invoice (id, client)
+    reference: str | None = None
+    cost: tuple | None = None
 
 
 class Subaccount(ModelSQL, ModelView):
@@ -250,11 +256,16 @@ class Subaccount(ModelSQL, ModelView):
             document = documents.get(move_id)
             if isinstance(date, str):
                 date = datetime.date.fromisoformat(date)
+            cost = (document.cost[0] if document and document.cost
+                and document.cost[1] == self.client.id else None)
+            if document and document.cost:
+                document = document._replace(number=document.reference)
             rows.append(Movement(
                     id=id_, date=date,
                     document=(document.number if document else number) or '',
                     invoice=(document.id if document
                         and document.issuer == self.client.id else None),
+                    cost=cost,
                     counterparty=parties.get(
                         document.party if document else party, ''),
                     description=description or '',
@@ -298,11 +309,18 @@ class Subaccount(ModelSQL, ModelView):
                 by_move.setdefault(move_id, invoice_id)
         if not by_move:
             return {}
+        ids = list(set(by_move.values()))
         cursor.execute(*invoice.select(
                 invoice.id, invoice.number, invoice.party,
-                invoice.portal_issuer,
-                where=invoice.id.in_(list(set(by_move.values())))))
+                invoice.portal_issuer, invoice.reference,
+                where=invoice.id.in_(ids)))
         invoices = {r[0]: Document(*r) for r in cursor}
+        cost = pool.get('portal.cost.invoice').__table__()
+        cursor.execute(*cost.select(cost.invoice, cost.id, cost.client,
+                where=cost.invoice.in_(ids)))
+        for invoice_id, cost_id, client in cursor:
+            invoices[invoice_id] = invoices[invoice_id]._replace(
+                cost=(cost_id, client))
         return {m: invoices[i] for m, i in by_move.items() if i in invoices}
 
     @classmethod

@@ -109,7 +109,7 @@ def visible_texts(page):
         'heading': [page.locator('main h1').inner_text().strip()],
         'tabs': tab_labels(page),
         'menu': [t.strip() for t in
-            page.locator('#nav .nav-link').all_text_contents()],
+            page.locator('#nav .me-auto .nav-link').all_text_contents()],
         'results': [re.sub(r'\d+', 'N', page.locator(
                     '#results [role=status]').inner_text().strip())],
         }
@@ -166,6 +166,8 @@ def _journey(portal, browser, context, page, subtests):
     expect(page.locator('.portal-client-name')).to_contain_text(CLIENT)
 
     # The client's NIP as the portal prints it (company data page)
+    # Under the client's name in the menu
+    page.locator('nav .portal-client-name').click()
     page.locator('nav a[href$="/portal/company"]').click()
     nip = page.locator('#tax_number').input_value().strip()
     assert NIP.fullmatch(nip), nip

@@ -3,6 +3,8 @@ from . import access, account, auth, documents, home, not_found, static
 from . import invoice_editor, invoices
 from . import contractors, products
 from . import subaccounts
+from . import costs, cost_corrections
 
 __all__ = [access, account, auth, documents, home, not_found, static,
-    invoice_editor, invoices, contractors, products, subaccounts]
+    invoice_editor, invoices, contractors, products, subaccounts, costs,
+    cost_corrections]

@@ -23,19 +23,32 @@ def home(request, portal):
 def notification_cards(pool, limit):
     """What the latest notifications' cards show, read in one go: the
     notifications by one search (their columns come with it), the numbers
-    of their documents by one read of that column; no query per card."""
+    of their documents and cost invoices by one read each; no query per
+    card."""
     Notification = pool.get('portal.notification')
     Document = pool.get('portal.document')
+    CostInvoice = pool.get('portal.cost.invoice')
     notifications = Notification.search([], limit=limit)
     document_ids = {n.document.id for n in notifications if n.document}
     numbers = {d['id']: d['number']
         for d in Document.read(list(document_ids), ['number'])}
+    cost_ids = {n.cost_invoice.id for n in notifications if n.cost_invoice}
+    # One search (its columns come with it) whatever the mix of kinds:
+    # the page costs the same number of queries
+    cost_numbers = {c.id: c.number for c in CostInvoice.search(
+            [('id', 'in', list(cost_ids))])}
+
+    def number(n):
+        if n.document:
+            return numbers.get(n.document.id)
+        if n.cost_invoice:
+            return cost_numbers.get(n.cost_invoice.id)
     return [{
             'id': n.id,
             'kind': n.kind,
             'read': n.read_at is not None,
             'date': n.create_date,
-            'number': numbers.get(n.document.id) if n.document else None,
+            'number': number(n),
             'count': n.document_count or 0,
             } for n in notifications]
 
@@ -53,6 +66,8 @@ def open_notification(request, portal, notification_id):
     Notification.mark_read([notification])
     if notification.document:
         return portal.redirect(f'documents/{notification.document.id}')
+    if notification.cost_invoice:
+        return portal.redirect(f'costs/{notification.cost_invoice.id}')
     if notification.kind == 'overdue':
         return portal.redirect('documents', tab='overdue')
     return portal.redirect('')

@@ -1,0 +1,5 @@
+"""KSeF, the Polish national e-invoice system: the FA(3) XML of every
+invoice and correction the firm issues (its own and its clients'), built with
+ksef-client, validated against the FA(3) XSD and stored at issue.
+
+Classes are registered by tryton.cfg."""
