@@ -631,4 +631,6 @@ def test_list_and_page_statements_do_not_grow_with_rows(as_a, data,
     large = statements_of(as_a, 'costs?per_page=100', monkeypatch)
     assert len(small) == len(large) <= 6, '\n'.join(large)
     page = statements_of(as_a, f'costs/{data.costs["a_eur"]}', monkeypatch)
-    assert len(page) <= 12, '\n'.join(page)
+    # PostgreSQL checks the lines' access to their cost invoice with one
+    # more statement than SQLite
+    assert len(page) <= 13, '\n'.join(page)
