@@ -358,10 +358,12 @@ class Invoice(metaclass=PoolMeta):
     @staticmethod
     def _portal_set_vat_pln(invoice):
         if invoice.portal_nbp_rate:
-            # VAT art. 106e ust. 11: the VAT shown in złoty
-            invoice.portal_vat_pln = (
-                invoice.tax_amount * invoice.portal_nbp_rate).quantize(
-                Decimal('0.01'), rounding=ROUND_HALF_UP)
+            # VAT art. 106e ust. 11: the VAT shown in złoty, converted per
+            # rate as FA(3) P_14_xW is, so that the PDF and the XML agree
+            invoice.portal_vat_pln = sum(
+                ((t.amount * invoice.portal_nbp_rate).quantize(
+                        Decimal('0.01'), rounding=ROUND_HALF_UP)
+                    for t in invoice.taxes), Decimal(0))
 
     @classmethod
     def _portal_lock(cls, invoice, series, proforma):
