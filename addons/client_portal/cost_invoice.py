@@ -10,6 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from trytond.exceptions import UserError
 from trytond.i18n import gettext
+from trytond.modules.account.exceptions import PeriodNotFoundError
 from trytond.model import (
     Index, ModelSQL, ModelView, Unique, Workflow, fields)
 from trytond.pool import Pool, PoolMeta
@@ -450,12 +451,12 @@ class CostInvoice(Workflow, ModelSQL, ModelView):
         User = pool.get('res.user')
         Notification = pool.get('portal.notification')
         user = User(Transaction().user)
-        for record in records:
-            record._check_approvable()
-        for record in records:
-            invoice = record._post_supplier_invoice()
+        # Each record's sub-account, looked up once: checked, then charged
+        subaccounts = [record._check_approvable() for record in records]
+        for record, subaccount in zip(records, subaccounts):
+            invoice = record._post_supplier_invoice(subaccount)
             record.invoice = invoice
-            record.subaccount = record._subaccount()
+            record.subaccount = subaccount
             record.approved_at = datetime.datetime.now()
             record.approved_by = user
             # Now, not after this method: the notification tells it, and
@@ -500,10 +501,11 @@ class CostInvoice(Workflow, ModelSQL, ModelView):
         return found[0] if found else None
 
     def _check_approvable(self):
+        "The sub-account to charge; UserError when it cannot be approved"
         pool = Pool()
         Period = pool.get('account.period')
-        from trytond.modules.account.exceptions import PeriodNotFoundError
-        if not self._subaccount():
+        subaccount = self._subaccount()
+        if not subaccount:
             raise UserError(gettext(
                     'client_portal.msg_cost_no_subaccount_currency',
                     number=self.number, currency=self.currency.code))
@@ -520,8 +522,9 @@ class CostInvoice(Workflow, ModelSQL, ModelView):
             raise UserError(gettext(
                     'client_portal.msg_cost_corrected_not_approved',
                     number=self.number))
+        return subaccount
 
-    def _post_supplier_invoice(self):
+    def _post_supplier_invoice(self, subaccount):
         """The firm's supplier invoice (a credit note when a correction
         lowers the amount), posted on the receipt date, then paid from the
         client's sub-account: the charge the client sees"""
@@ -530,7 +533,6 @@ class CostInvoice(Workflow, ModelSQL, ModelView):
         InvoiceLine = pool.get('account.invoice.line')
         Configuration = pool.get('account.configuration')
         MoveLine = pool.get('account.move.line')
-        subaccount = self._subaccount()
         with _as_system(self.company), Transaction().set_context(
                 _portal_tax_rounding='document', _skip_warnings=True):
             account = Configuration(1).portal_cost_account

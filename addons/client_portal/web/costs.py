@@ -58,25 +58,13 @@ class Filters(QueryArgs):
             self.domain.append(['OR', ('number', 'ilike', like),
                     ('supplier.name', 'ilike', like),
                     ('supplier_tax_number', 'ilike', like)])
-        supplier = self._choice('supplier', [str(s) for s in suppliers], None)
-        if supplier:
-            self.domain.append(('supplier', '=', int(supplier)))
-        status = self._choice('status', list(states), None)
-        if status:
-            self.domain.append(('state', '=', status))
-        currency = self._choice('currency', list(currencies), None)
-        if currency:
-            self.domain.append(('currency', '=', currencies[currency]))
-        start, end = self._date('date_from'), self._date('date_to')
-        if start:
-            self.domain.append(('invoice_date', '>=', start))
-        if end:
-            self.domain.append(('invoice_date', '<=', end))
-        low, high = self._amount('total_min'), self._amount('total_max')
-        if low is not None:
-            self.domain.append(('total_amount', '>=', low))
-        if high is not None:
-            self.domain.append(('total_amount', '<=', high))
+        self.filter_equal('supplier', 'supplier',
+            {str(s): s for s in suppliers})
+        self.filter_equal('status', 'state', {s: s for s in states})
+        self.filter_equal('currency', 'currency', currencies)
+        self.filter_range('invoice_date', 'date_from', 'date_to', self._date)
+        self.filter_range(
+            'total_amount', 'total_min', 'total_max', self._amount)
 
     @property
     def order(self):

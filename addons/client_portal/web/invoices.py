@@ -33,28 +33,14 @@ class Filters(QueryArgs):
             like = f'%{escape_like(q)}%'
             self.domain.append(['OR', ('number', 'ilike', like),
                     ('party.name', 'ilike', like)])
-        status = self._choice('status', [s for s, _ in STATUSES if s], None)
-        if status:
-            self.domain.append(('portal_status', '=', status))
-        kind = self._choice('kind', [k for k, _ in KINDS if k], None)
-        if kind:
-            self.domain.append(('portal_kind', '=', kind))
-        currency = self._choice('currency', list(currencies), None)
-        if currency:
-            self.domain.append(('currency', '=', currencies[currency]))
-        buyer = self._choice('buyer', [str(c) for c in contractors], None)
-        if buyer:
-            self.domain.append(('party', '=', int(buyer)))
-        start, end = self._date('date_from'), self._date('date_to')
-        if start:
-            self.domain.append(('invoice_date', '>=', start))
-        if end:
-            self.domain.append(('invoice_date', '<=', end))
-        low, high = self._amount('total_min'), self._amount('total_max')
-        if low is not None:
-            self.domain.append(('total_amount', '>=', low))
-        if high is not None:
-            self.domain.append(('total_amount', '<=', high))
+        self.filter_equal('status', 'portal_status',
+            {s: s for s, _ in STATUSES if s})
+        self.filter_equal('kind', 'portal_kind', {k: k for k, _ in KINDS if k})
+        self.filter_equal('currency', 'currency', currencies)
+        self.filter_equal('buyer', 'party', {str(c): c for c in contractors})
+        self.filter_range('invoice_date', 'date_from', 'date_to', self._date)
+        self.filter_range(
+            'total_amount', 'total_min', 'total_max', self._amount)
 
     @property
     def order(self):

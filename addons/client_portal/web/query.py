@@ -101,6 +101,20 @@ class QueryArgs:
             return None
         return amount
 
+    def filter_equal(self, name, field, values):
+        "Search field = values[v] for the value v of name, if one of them"
+        value = self._choice(name, list(values), None)
+        if value:
+            self.domain.append((field, '=', values[value]))
+
+    def filter_range(self, field, low, high, parse):
+        "Search field between the values of low and high, either optional"
+        start, end = parse(low), parse(high)
+        if start is not None:
+            self.domain.append((field, '>=', start))
+        if end is not None:
+            self.domain.append((field, '<=', end))
+
     def query(self, **changes):
         "The query string with some values changed, for links"
         values = {k: v for k, v in self.raw.items()
