@@ -8,7 +8,7 @@ CONFIG = os.path.join(BENCH, 'trytond.conf')
 FILESTORE = os.path.join(BENCH, 'var', 'filestore')
 PG = {'host': '127.0.0.1', 'port': '5432', 'user': 'postgres'}
 DEFAULT_DATABASE = 'portico_bench'
-MODULES = ['client_portal', 'bitrix_bridge', 'payroll_account']
+MODULES = ['client_portal', 'ksef', 'bitrix_bridge', 'payroll_account']
 
 # Every portal user of the benchmark has this password
 PASSWORD = 'Bench-Portal-2026'

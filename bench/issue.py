@@ -67,11 +67,12 @@ def prepare(drafts):
     return client.id, template.id, buyer.id, ids
 
 
-def issue(ids, render):
+def issue(ids, render, database=DATABASE):
     """Issue each draft in its own transaction, restarted as the portal's
     dispatcher does when it first meets a lock; returns the seconds taken.
     Without the PDF the queued tasks after commit (trytond's own
-    print_invoice, the e-mail) are not run: they are not the issue."""
+    print_invoice, the e-mail, the KSeF outbox) are not run: they are not
+    the issue."""
     from trytond.pool import Pool
     from trytond.transaction import Transaction, TransactionError
     from trytond.worker import run_task
@@ -79,7 +80,7 @@ def issue(ids, render):
     for invoice_id in ids:
         extras = {}
         while True:
-            with Transaction().start(DATABASE, 0, **extras) as transaction:
+            with Transaction().start(database, 0, **extras) as transaction:
                 Invoice = Pool().get('account.invoice')
                 try:
                     Invoice.portal_issue(Invoice(invoice_id), render=render)
@@ -91,7 +92,7 @@ def issue(ids, render):
             while transaction.tasks:
                 task = transaction.tasks.pop()
                 if render:
-                    run_task(DATABASE, task)
+                    run_task(database, task)
             break
     return time.perf_counter() - started
 

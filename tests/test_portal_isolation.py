@@ -40,6 +40,11 @@ SHARED = {'news_id'}
 NESTED = {'correction_id': 'cost_id'}
 # Arguments that are no record: a static file's name, the unknown path
 NOT_IDS = {'database_name', 'name', 'path'}
+# Routes other modules add to the portal, which the sweep must reach too:
+# the KSeF files (ksef/web.py)
+MODULE_ROUTES = ['invoices/<id:invoice_id>.xml',
+    'invoices/<id:invoice_id>/upo.xml', 'documents/<id:document_id>.xml',
+    'documents/<id:document_id>/upo.xml']
 
 
 def portal_rules():
@@ -71,6 +76,12 @@ def test_every_id_route_is_covered():
             assert (argument in OWNED or argument in SHARED
                 or argument in NESTED), (
                 f"{rule.rule}: add {argument} to the isolation sweep")
+
+
+def test_the_sweep_reaches_the_modules_routes(data):
+    rules = {rule.rule for rule in portal_rules()}
+    for route in MODULE_ROUTES:
+        assert '/<database_name>/portal/' + route in rules, route
 
 
 @pytest.mark.parametrize('me,other', [('a', 'b'), ('b', 'a')])

@@ -381,6 +381,10 @@ class CostInvoice(Workflow, ModelSQL, ModelView):
                 cls.portal_submit(record, actor=actor)
         return cls(record.id)
 
+    def portal_needs_scan(self):
+        "Whether submitting needs the scan (overridden for e-invoices)"
+        return True
+
     @classmethod
     def portal_submit(cls, record, actor=None):
         "Send the draft (or the fixed rejected invoice) for approval"
@@ -393,7 +397,8 @@ class CostInvoice(Workflow, ModelSQL, ModelView):
             # The hash is saved with the record; the file id of a new file
             # is written after it and may not be read back in this
             # transaction
-            if not (record.scan_hash or record.scan_id):
+            if record.portal_needs_scan() and not (
+                    record.scan_hash or record.scan_id):
                 raise UserError(gettext('client_portal.msg_cost_scan_missing'))
             if not record.lines:
                 raise UserError(gettext('client_portal.msg_cost_no_lines'))

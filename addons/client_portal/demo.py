@@ -76,6 +76,10 @@ def _ref(module, fs_id):
     return Pool().get('ir.model.data').get_id(module, fs_id)
 
 
+# The demo firm's tax number (the KSeF emulator of the demo is started for it)
+FIRM_NIP = nip('527318465')
+
+
 class Firm:
     "The firm's books: what invoices and payments need"
 
@@ -352,7 +356,7 @@ def setup_firm(today=None, name="Portico Centrum Usług Księgowych sp. z o.o.",
     countries = create_countries()
     pln, eur, usd = create_currencies(today)
     company = create_company(
-        name, nip('527318465'), pln, countries['PL'],
+        name, FIRM_NIP, pln, countries['PL'],
         logo=logo_png('PCU') if logo else None,
         street='ul. Marszałkowska 84/92 lok. 109', postal_code='00-514',
         city='Warszawa',

@@ -115,6 +115,11 @@ class Document(ModelSQL, ModelView):
                 timezone=ZoneInfo(timezone) if timezone else None)
         return Date.today()
 
+    @classmethod
+    def portal_row_extras(cls):
+        "Fields other modules add to the rows of the documents table"
+        return []
+
     @staticmethod
     def is_overdue(state, remaining, due_date, today):
         "Money the client owes after the due date (never a credit)"
@@ -166,6 +171,18 @@ class Document(ModelSQL, ModelView):
     @property
     def pdf_filename(self):
         return f'{self.number.replace("/", "_")}.pdf'
+
+    @property
+    def pdf_ready(self):
+        "Whether the document's PDF is rendered (see portal_pdf_ready)"
+        origin = self.origin
+        if not origin:
+            return True
+        # The caller holds the document: its origin is read like an
+        # attribute of it
+        with without_check_access():
+            origin = origin.__class__(origin.id)
+            return getattr(origin, 'portal_pdf_ready', True)
 
     def get_pdf(self):
         "The PDF stored when the document was issued"

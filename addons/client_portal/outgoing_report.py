@@ -34,6 +34,10 @@ RATE_ORDER = list(RATE_LABELS)
 Row = namedtuple('Row', ['description', 'unit', 'quantity', 'digits',
         'unit_price', 'discount', 'net', 'rate', 'vat', 'gross'])
 RateRow = namedtuple('RateRow', ['rate', 'net', 'vat', 'gross'])
+# A code the buyer scans to verify the document (KSeF's KOD I): the image as
+# a data: URI (the PDF engine loads nothing else), the caption under it and
+# the link it encodes
+Verification = namedtuple('Verification', ['image', 'caption', 'link'])
 
 
 def _round(value):
@@ -308,6 +312,12 @@ class Invoice(metaclass=PoolMeta):
         if not identifier:
             return None
         return identifier.type == 'pl_vat', identifier.code
+
+    @property
+    def portal_pdf_verification(self):
+        """The Verification printed on the PDF, or None: client_portal has
+        none, a module such as ksef provides it"""
+        return None
 
     @property
     def portal_pdf_corrected_ksef(self):

@@ -15,6 +15,7 @@ from trytond.model.exceptions import ValidationError
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
+from trytond.wizard import Button, StateView, Wizard
 
 ENVIRONMENTS = [
     ('test', "Test"),
@@ -120,6 +121,18 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
         "(FA(3) TypKorekty).")
 
     @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._buttons.update({
+                'test_connection': {},
+                })
+
+    @classmethod
+    @ModelView.button_action('ksef.wizard_test_connection')
+    def test_connection(cls, configurations):
+        pass
+
+    @classmethod
     def default_environment(cls):
         return 'test'
 
@@ -215,6 +228,61 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
         with Transaction().set_user(0), without_check_access():
             configuration = cls(1)
             return {name: getattr(configuration, name) for name in SECRETS}
+
+
+class TestConnectionResult(ModelView):
+    "KSeF Connection Test"
+    __name__ = 'ksef.configuration.test_connection.result'
+
+    success = fields.Boolean("Succeeded", readonly=True)
+    result = fields.Text("Result", readonly=True)
+
+
+class TestConnection(Wizard):
+    """Authenticate to KSeF with the settings, opening nothing, and say
+    what was reached or what failed"""
+    __name__ = 'ksef.configuration.test_connection'
+
+    start = StateView('ksef.configuration.test_connection.result',
+        'ksef.configuration_test_connection_result_view_form', [
+            Button("Close", 'end', 'tryton-close', default=True),
+            ])
+
+    def default_start(self, fields):
+        success, result = check_connection()
+        return {'success': success, 'result': result}
+
+
+def check_connection():
+    """(success, text): the environment's URL, the context NIP, whether
+    the authentication succeeded and until when the access token is valid,
+    or the error"""
+    # The client imports the settings' module: imported here
+    from . import client as ksef
+    pool = Pool()
+    Company = pool.get('company.company')
+    configuration = get_configuration()
+    company_id = Transaction().context.get('company')
+    companies = [Company(company_id)] if company_id else Company.search(
+        [], limit=1)
+    company = companies[0] if companies else None
+    lines = [gettext('ksef.msg_test_environment',
+            environment=configuration.environment,
+            url=configuration.api_url or '')]
+    try:
+        with ksef.Connection.from_configuration(
+                configuration, company) as connection:
+            lines.append(gettext('ksef.msg_test_context',
+                    nip=connection.context_nip))
+            tokens = connection.authenticate()
+    except (ksef.AuthenticationFailed, ksef.Unavailable,
+            ksef.KsefError) as error:
+        lines.append(gettext('ksef.msg_test_failed', error=str(error)))
+        return False, '\n'.join(lines)
+    lines.append(gettext('ksef.msg_test_succeeded',
+            valid_until=tokens.access_valid_until.isoformat(sep=' ',
+                timespec='seconds') if tokens.access_valid_until else '?'))
+    return True, '\n'.join(lines)
 
 
 def get_configuration():

@@ -67,10 +67,10 @@ FILL_SCRIPT = textwrap.dedent('''\
     pool = Pool(name)
     with Transaction().start(name, 0, readonly=True):
         pool.init()
-    from client_portal.demo import build_demo, run_in_transaction
+    from scripts.demo import build
     from scripts.testdb import lock_on_demand
     with lock_on_demand():
-        run_in_transaction(name, build_demo, context={'language': 'pl'})
+        build(name, sys.argv[3])
     ''')
 
 
@@ -186,6 +186,23 @@ class Backend:
         else:
             shutil.copyfile(base, self.data_path / f'{self.name}.sqlite')
         self.created = True
+
+    def point_ksef(self, url):
+        "Send a cached database's invoices to this run's KSeF emulator"
+        query = ('UPDATE ksef_configuration SET custom_url = {0}, '
+            'qr_url_custom = {0}')
+        if self.kind == 'postgresql':
+            import psycopg
+            parts = urllib.parse.urlsplit(self.uri)
+            conninfo = urllib.parse.urlunsplit(
+                parts._replace(path='/' + self.name))
+            with psycopg.connect(conninfo, autocommit=True) as conn:
+                conn.execute(query.format('%s'), (url, url))
+        else:
+            import sqlite3
+            with sqlite3.connect(
+                    self.data_path / f'{self.name}.sqlite') as conn:
+                conn.execute(query.format('?'), (url, url))
 
     # The cache
     def restore(self, cache_dir, key):
@@ -354,7 +371,16 @@ def mail_sink():
 
 
 @pytest.fixture(scope='session')
-def portal(tmp_path_factory, mail_sink):
+def ksef_emulator():
+    "The KSeF the demo's invoices go to, for the whole session"
+    from tests.ksef_emulator import Emulator
+    from ksef.demo import DEMO_NIP, DEMO_TOKEN
+    with Emulator(nip=DEMO_NIP, tokens=[DEMO_TOKEN]) as emulator:
+        yield emulator
+
+
+@pytest.fixture(scope='session')
+def portal(tmp_path_factory, mail_sink, ksef_emulator):
     started = time.monotonic()
     tmp = tmp_path_factory.mktemp('portico')
     uri = os.environ.get('TRYTOND_DATABASE__URI') or 'sqlite://'
@@ -382,6 +408,7 @@ def portal(tmp_path_factory, mail_sink):
         if cached:
             _log(f'{backend.kind} database {backend.name} copied from the '
                 f'cache {key}')
+            backend.point_ksef(ksef_emulator.base_url)
         else:
             base = os.environ.get('PORTICO_TEST_BASE')
             if base:
@@ -396,7 +423,7 @@ def portal(tmp_path_factory, mail_sink):
                         '-u', *MODULES, '--activate-dependencies', '-l', 'pl'],
                     'trytond-admin', env)
             _run([sys.executable, '-c', FILL_SCRIPT, str(config),
-                    backend.name], 'build_demo', env)
+                    backend.name, ksef_emulator.base_url], 'build_demo', env)
             # Files edited during the build: the database matches neither
             # key, keep it out of the cache
             if cache_dir is not None and cache_key() == key:

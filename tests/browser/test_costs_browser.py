@@ -1,7 +1,8 @@
 """The start-up of the demo registers a cost invoice with its scan; the
 accountant rejects it in the back office, the client fixes and resubmits
 it, the accountant approves it, and the client sees the charge on its
-sub-account and the e-mails of both decisions."""
+sub-account and the e-mails of both decisions. The list also holds the
+invoice KSeF had for the firm, marked "From KSeF"."""
 import datetime
 import io
 import re
@@ -56,6 +57,10 @@ def test_register_reject_fix_approve(portal, browser, mail_sink, subtests,
         page.locator('nav a[href$="/portal/costs"]').click()
         page.wait_for_url(re.compile(r'/portal/costs$'))
         shot(page, portal, 1280, 'costs')
+        with subtests.test('the invoice KSeF holds for the firm is there'):
+            # The emulator's seed in EUR, allocated by the demo's rule
+            row = page.locator('tr', has_text='LT/')
+            expect(row).to_contain_text('From KSeF')
         page.locator('main a[href$="/portal/costs/new"]').click()
         page.wait_for_url(re.compile(r'/portal/costs/new$'))
 

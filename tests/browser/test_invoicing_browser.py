@@ -1,7 +1,8 @@
 """The start-up of the demo issues an invoice in EUR to its German customer
 with two VAT rates: typed in the editor with the totals recalculated live,
-issued, its PDF checked (number, both rates, VAT in PLN at the NBP table),
-and its e-mail caught by the test SMTP server."""
+issued and accepted by KSeF (the emulator the demo's settings name), its
+PDF checked (number, both rates, VAT in PLN at the NBP table, the KSeF
+number under the QR code), and its e-mail caught by the test SMTP server."""
 import re
 
 from playwright.sync_api import expect
@@ -15,6 +16,8 @@ from client_portal.demo_outgoing import CONTRACTORS, STARTUP_USER
 EMAIL = STARTUP_USER[0]
 BUYER = CONTRACTORS[1][0]       # Müller Logistik GmbH, Hamburg
 BUYER_EMAIL = CONTRACTORS[1][6]
+# facts: POLAND.md §3.4
+KSEF_NUMBER = re.compile(r'\b\d{10}-\d{8}-[0-9A-F]{12}-[0-9A-F]{2}\b')
 
 
 def _option(select, text):
@@ -87,14 +90,17 @@ def test_issue_an_eur_invoice_with_two_vat_rates(portal, browser, mail_sink,
         number = re.search(r'FV/\S+', heading).group()
         expect(page.locator('main')).to_contain_text('VAT in PLN')
         shot(page, portal, 1280, 'invoice')
+        ksef_number = KSEF_NUMBER.search(page.locator('main').inner_text())
+        with subtests.test('KSeF accepted it: its number on the page'):
+            assert ksef_number, page.locator('main').inner_text()
 
         with page.expect_download() as download_info:
             page.locator('main a.btn[href$=".pdf"]').click()
         download = download_info.value
         path = ARTIFACTS / f'{portal.backend}-issued-invoice.pdf'
         download.save_as(path)
-        text = '\n'.join(p.extract_text() or ''
-            for p in PdfReader(path).pages)
+        reader = PdfReader(path)
+        text = '\n'.join(p.extract_text() or '' for p in reader.pages)
         with subtests.test('the PDF: number, both rates, VAT in PLN'):
             assert number in text
             assert re.search(r'23\s*%', text) and re.search(r'8\s*%', text)
@@ -102,6 +108,10 @@ def test_issue_an_eur_invoice_with_two_vat_rates(portal, browser, mail_sink,
             assert 'PLN' in text
             assert parse_amount('762.90') == parse_amount(
                 re.search(r'762[.,]90', text).group())
+        with subtests.test('the PDF: the QR code with the KSeF number'):
+            assert ksef_number and ksef_number.group() in text, text
+            assert any(i.image.width == i.image.height
+                for p in reader.pages for i in p.images)
 
         with subtests.test('the e-mail reached the buyer'):
             message = mail_sink.wait_for(

@@ -92,10 +92,13 @@ class Row:
     """A row of the documents table, formatted once: the table's cells
     read plain attributes instead of records' fields"""
     __slots__ = ('id', 'number', 'date', 'due_date', 'document_type',
-        'currency', 'overdue', 'first_downloaded_at', *AMOUNT_FIELDS)
+        'currency', 'overdue', 'first_downloaded_at', 'extras',
+        *AMOUNT_FIELDS)
 
-    def __init__(self, values, currency, formatter, overdue):
+    def __init__(self, values, currency, formatter, overdue, extras=()):
         self.id = values['id']
+        # Document.portal_row_extras: what other modules show, as read
+        self.extras = {name: values[name] for name in extras}
         self.number = values['number']
         self.date = formatter.date(values['date'])
         self.due_date = formatter.date(values['due_date'])
@@ -125,14 +128,15 @@ def documents(request, portal):
     if filters.page > pages:
         filters.errors['page'] = 'invalid'
         filters.page = pages
-    values = Document.search_values(filters.domain, ROW_FIELDS,
+    extras = Document.portal_row_extras()
+    values = Document.search_values(filters.domain, ROW_FIELDS + extras,
         offset=(filters.page - 1) * filters.per_page,
         limit=filters.per_page, order=filters.order)
     formatter = portal.formatter()
     today = Document.today()
     records = [Row(v, currency_of[v['currency']], formatter,
             Document.is_overdue(
-                v['state'], v['remaining'], v['due_date'], today))
+                v['state'], v['remaining'], v['due_date'], today), extras)
         for v in values]
     partial = request.headers.get('HX-Request') == 'true'
     template = 'documents/results.html' if partial else 'documents/list.html'

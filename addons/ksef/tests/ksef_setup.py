@@ -4,6 +4,8 @@ that many documents cost little"""
 import datetime
 from decimal import Decimal
 
+from unittest import mock
+
 from trytond.pool import Pool
 
 from client_portal.demo_outgoing import create_contractor
@@ -19,6 +21,19 @@ RATE_FIELDS = {
     'np I': 'P_13_8', 'np II': 'P_13_9', 'oo': 'P_13_10'}
 RATES = list(RATE_FIELDS)
 NBP_RATES = {'EUR': Decimal('4.2650'), 'USD': Decimal('3.9210')}
+# The KSeF client's waits in tests: short polls and timeouts, one quick retry
+FAST_CLIENT = {'POLL_INTERVAL': 0.05, 'POLL_TIMEOUT': 3, 'RETRIES': 1,
+    'BACKOFF': 0.05, 'BACKOFF_MAX': 0.1, 'MAX_WAIT': 2, 'TIMEOUT': 2,
+    'AUTH_POLL_INTERVAL': 0.05}
+
+
+def patch_client_waits(testcase):
+    "Short KSeF client waits for the test case class, undone after it"
+    from .. import client
+    for name, value in FAST_CLIENT.items():
+        patcher = mock.patch.object(client, name, value)
+        patcher.start()
+        testcase.addClassCleanup(patcher.stop)
 
 
 class Setup:
