@@ -172,18 +172,6 @@ class Document(ModelSQL, ModelView):
     def pdf_filename(self):
         return f'{self.number.replace("/", "_")}.pdf'
 
-    @property
-    def pdf_ready(self):
-        "Whether the document's PDF is rendered (see portal_pdf_ready)"
-        origin = self.origin
-        if not origin:
-            return True
-        # The caller holds the document: its origin is read like an
-        # attribute of it
-        with without_check_access():
-            origin = origin.__class__(origin.id)
-            return getattr(origin, 'portal_pdf_ready', True)
-
     def get_pdf(self):
         "The PDF stored when the document was issued"
         if self.origin and hasattr(self.origin, 'get_portal_pdf'):

@@ -49,18 +49,10 @@ class Invoice(metaclass=PoolMeta):
             sync_documents([i for i in cls.browse(invoices)
                     if i.portal_issued])
 
-    @property
-    def portal_pdf_ready(self):
-        """Whether the invoice's PDF may be rendered now; a module such as
-        ksef holds it back while the document waits for its number"""
-        return True
-
     @classmethod
     def print_invoice(cls, invoices):
         pool = Pool()
         PDF = pool.get('account.invoice.portal_pdf', type='report')
-        # Those not ready are rendered when they are (the ksef module)
-        invoices = [i for i in invoices if i.portal_pdf_ready]
         own = [i for i in invoices
             if i.type == 'out' and not i.invoice_report_cache]
         for invoice in own:

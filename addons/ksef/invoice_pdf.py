@@ -16,8 +16,6 @@ from client_portal.outgoing_report import Verification
 
 from . import fa3
 from .configuration import get_configuration
-from .invoice_email import WAITING
-from .outbox import sending_configured
 
 # Printed under the code while KSeF has given the invoice no number
 OFFLINE = 'OFFLINE'
@@ -85,29 +83,13 @@ class Invoice(metaclass=PoolMeta):
         return Verification(image=qr_data_uri(url),
             caption=self.ksef_number or OFFLINE, link=url)
 
-    @property
-    def portal_pdf_ready(self):
-        # While KSeF is asked, the PDF waits for its answer: rendered once,
-        # with the KSeF number, or with "OFFLINE" when KSeF cannot be
-        # reached; without KSeF credentials nothing is asked
-        return super().portal_pdf_ready and not (
-            self.ksef_status in WAITING and sending_configured())
-
     @classmethod
     def ksef_settled(cls, invoices):
-        """Render the PDF of the invoices that waited for KSeF's answer,
-        and render again the stored PDF of the accepted invoices, with
-        their KSeF number under the code; an offline invoice's first PDF is
-        kept as what the buyer received"""
-        with without_check_access():
-            waited = [i for i in invoices
-                if i.type == 'out' and not i.get_portal_pdf()]
-            for invoice in waited:
-                with Transaction().set_context(company=invoice.company.id):
-                    cls.print_invoice([invoice])
+        """Render again the stored PDF of the accepted invoices, with their
+        KSeF number under the code; an offline invoice's first PDF is kept
+        as what the buyer received"""
         accepted = [i for i in invoices
-            if i.ksef_status == 'accepted' and i.ksef_number
-            and i not in waited]
+            if i.ksef_status == 'accepted' and i.ksef_number]
         to_write = []
         for invoice in accepted:
             pdf = invoice.get_portal_pdf()
