@@ -87,6 +87,28 @@ def create_template(template):
         f"'modules {common.modules_hash()}'")
 
 
+def fresh_database(database):
+    """`database` made anew from the template with the modules activated
+    (built, or rebuilt when the modules changed), its pool loaded; on
+    PostgreSQL, for the benchmarks of one feature (bench/issue.py,
+    bench/ksef_send.py)"""
+    os.environ['TRYTOND_DATABASE__URI'] = \
+        'postgresql://postgres@127.0.0.1:5432/'
+    template = common.DEFAULT_DATABASE + '_tpl'
+    modules = common.modules_hash()
+    if common.database_exists(template) and \
+            common.database_comment(template) != f'modules {modules}':
+        common.psql(f'DROP DATABASE "{template}" WITH (FORCE)')
+    if not common.database_exists(template):
+        started = time.monotonic()
+        create_template(template)
+        log(f'template {template} built', started)
+    common.psql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    common.psql(f'CREATE DATABASE "{database}" TEMPLATE "{template}"')
+    from trytond.pool import Pool
+    Pool(database).init()
+
+
 # ---------------------------------------------------------------- ORM phase
 
 def run(database, func, *args, lock_tables=()):

@@ -145,21 +145,8 @@ def main():
     args = parser.parse_args()
 
     common.load_config()
-    os.environ['TRYTOND_DATABASE__URI'] = 'postgresql://postgres@127.0.0.1:5432/'
     import generate
-    template = common.DEFAULT_DATABASE + '_tpl'
-    modules = common.modules_hash()
-    if common.database_exists(template) and \
-            common.database_comment(template) != f'modules {modules}':
-        common.psql(f'DROP DATABASE "{template}" WITH (FORCE)')
-    if not common.database_exists(template):
-        started = time.monotonic()
-        generate.create_template(template)
-        generate.log(f'template {template} built', started)
-    common.psql(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-    common.psql(f'CREATE DATABASE "{DATABASE}" TEMPLATE "{template}"')
-    from trytond.pool import Pool
-    Pool(DATABASE).init()
+    generate.fresh_database(DATABASE)
     started = time.monotonic()
     client_id, template_id, buyer_id, ids = generate.run(
         DATABASE, prepare, args.drafts + args.pdf)
