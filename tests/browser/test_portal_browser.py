@@ -78,11 +78,12 @@ def watch(page, problems):
 
 
 def _pdf_viewer(request):
-    """The document page previews its PDF in an iframe: Chromium hands
-    the response to its PDF viewer, which aborts the frame's own request
-    and loads chrome:// resources that headless Chromium does not serve"""
+    """The document page previews its PDF in an iframe (the cost invoice
+    page its scan): Chromium hands the response to its PDF viewer, which
+    aborts the frame's own request and loads chrome:// resources that
+    headless Chromium does not serve"""
     return request.url.startswith(('chrome://', 'chrome-extension://')) \
-        or (request.url.endswith('.pdf?preview=1')
+        or (request.url.endswith(('.pdf?preview=1', '/scan?inline=1'))
             and 'ERR_ABORTED' in (request.failure or ''))
 
 
