@@ -15,18 +15,15 @@ class InvoiceEmail(metaclass=PoolMeta):
 
     @classmethod
     def deliver(cls, emails):
-        with without_check_access():
-            emails = cls.browse(emails)
-            held = {e for e in emails if e.ksef_held}
-        emails = [e for e in emails if e not in held]
+        # Nothing waits for KSeF without credentials: the settings are
+        # read once for the batch, not per e-mail
+        if sending_configured():
+            with without_check_access():
+                emails = cls.browse(emails)
+                emails = [e for e in emails
+                    if e.invoice.ksef_status not in WAITING]
         if emails:
             super().deliver(emails)
-
-    @property
-    def ksef_held(self):
-        "Whether the e-mail waits for KSeF's answer on its invoice"
-        return (self.invoice.ksef_status in WAITING
-            and sending_configured())
 
     @classmethod
     def ksef_release(cls, invoices):
