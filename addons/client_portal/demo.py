@@ -744,13 +744,14 @@ def build_demo(today=None):
 
 
 
-def run_in_transaction(database, func, *args, context=None, **kwargs):
-    """Run func in a read-write transaction as root and commit it,
-    restarting it when trytond asks for table locks (as routes do)."""
+def run_in_transaction(database, func, *args, context=None, user_id=0,
+        **kwargs):
+    """Run func in a read-write transaction as root (or user_id) and commit
+    it, restarting it when trytond asks for table locks (as routes do)."""
     from trytond.transaction import TransactionError
     extras = {}
     while True:
-        with Transaction().start(database, 0, context=context or {},
+        with Transaction().start(database, user_id, context=context or {},
                 **extras) as transaction:
             try:
                 result = func(*args, **kwargs)

@@ -4,21 +4,24 @@ rolls back what it does (trytond's with_transaction) while the set-up
 stays. The class needs a database of its own (trytond's _DBTestCase drops
 it before and after), so nothing committed reaches another class.
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.setup = committed_setup(ksef_firm, TODAY)
+    class XTestCase(CommittedTestCase):
+        @classmethod
+        def build(cls):          # once, committed
+            return ksef_firm(TODAY)
 
-    @with_transaction()
-    def test_x(self):
-        setup = self.setup()     # the same records, in this transaction
+        @with_transaction()
+        def test_x(self):
+            setup = self.setup()     # the same records, in this transaction
+
+or, in another _DBTestCase, cls.setup = committed_setup(func, *args).
 """
 import copy
 import types
+from unittest import mock
 
 from trytond.model import Model
 from trytond.pool import Pool
-from trytond.tests.test_tryton import DB_NAME
+from trytond.tests.test_tryton import DB_NAME, USER, _DBTestCase
 
 
 class _Record:
@@ -35,6 +38,8 @@ def _walk(value, convert):
         return convert(value)
     if isinstance(value, dict):
         return {k: _walk(v, convert) for k, v in value.items()}
+    if isinstance(value, tuple) and hasattr(value, '_fields'):
+        return type(value)(*(_walk(v, convert) for v in value))
     if isinstance(value, (list, tuple, set)):
         return type(value)(_walk(v, convert) for v in value)
     if (hasattr(value, '__dict__') and not isinstance(value, (type,
@@ -66,8 +71,29 @@ class _Committed:
 
 
 def committed_setup(func, *args, **kwargs):
-    """Run func in a transaction of its own that commits; a callable that
-    gives its result with every record read in the current transaction"""
+    """Run func as the tests' user in a transaction of its own that
+    commits; a callable that gives its result with every record read in
+    the current transaction. The e-mails the set-up would send (an
+    approval's notification) are built, not sent."""
+    from client_portal import mail
     from client_portal.demo import run_in_transaction
-    return _Committed(run_in_transaction(DB_NAME,
-            lambda: _walk(func(*args, **kwargs), _detach)))
+
+    def build():
+        with mock.patch.object(mail, 'send_message_transactional',
+                lambda *a, **k: None):
+            return _walk(func(*args, **kwargs), _detach)
+    return _Committed(run_in_transaction(DB_NAME, build, user_id=USER))
+
+
+class CommittedTestCase(_DBTestCase):
+    "Tests of client_portal (or module) sharing the records build returns"
+    module = 'client_portal'
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.setup = committed_setup(cls.build)
+
+    @classmethod
+    def build(cls):
+        raise NotImplementedError

@@ -1,17 +1,17 @@
 "The clients' contractors and products: validation and privacy"
 import datetime
-import unittest
 from contextlib import ExitStack
 from decimal import Decimal
 
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
-from trytond.tests.test_tryton import activate_module, with_transaction
+from trytond.tests.test_tryton import with_transaction
 from trytond.transaction import Transaction
 
 from ..contractor import parse_tax_number
 from ..demo import create_portal_user, nip, setup_firm
 from .test_module import _as_client, _clients, _manager
+from .committed import CommittedTestCase
 
 TODAY = datetime.date(2026, 11, 23)
 DELTA = {'name': "Delta sp. z o.o.", 'street': "ul. Mostowa 5",
@@ -27,12 +27,14 @@ def _portal(web_user):
     return stack
 
 
-class ContractorTestCase(unittest.TestCase):
+class ContractorTestCase(CommittedTestCase):
     "Test the clients' contractors and products"
 
     @classmethod
-    def setUpClass(cls):
-        activate_module('client_portal')
+    def build(cls):
+        "The firm and its clients a and b, committed once for the class"
+        firm = setup_firm(TODAY, logo=False)
+        return firm, _clients(firm)
 
     def test_tax_numbers(self):
         "NIP, EU VAT numbers with or without prefix, other countries"
@@ -62,8 +64,7 @@ class ContractorTestCase(unittest.TestCase):
         "Party, address, identifier and e-mail written together"
         pool = Pool()
         Party = pool.get('party.party')
-        firm = setup_firm(TODAY, logo=False)
-        client, _ = _clients(firm)
+        firm, (client, _) = self.setup()
         party, errors = Party.portal_save_contractor(client, None, DELTA)
         self.assertEqual(errors, {})
         self.assertEqual(party.portal_owner, client)
@@ -89,8 +90,7 @@ class ContractorTestCase(unittest.TestCase):
         "A consumer has no tax number; bad input writes nothing"
         pool = Pool()
         Party = pool.get('party.party')
-        firm = setup_firm(TODAY, logo=False)
-        client, _ = _clients(firm)
+        firm, (client, _) = self.setup()
         count = Party.search_count([])
         party, errors = Party.portal_save_contractor(client, None, dict(
                 DELTA, name="Anna", tax_number='', consumer='1'))
@@ -122,8 +122,7 @@ class ContractorTestCase(unittest.TestCase):
         Product = pool.get('portal.product')
         Address = pool.get('party.address')
         ModelData = pool.get('ir.model.data')
-        firm = setup_firm(TODAY, logo=False)
-        a, b = _clients(firm)
+        firm, (a, b) = self.setup()
         user_a = create_portal_user(a, 'a@example.com', 'Pass-word-26', "A",
             "A", 'en')
         user_b = create_portal_user(b, 'b@example.com', 'Pass-word-26', "B",
@@ -164,8 +163,7 @@ class ContractorTestCase(unittest.TestCase):
         Party = pool.get('party.party')
         Product = pool.get('portal.product')
         ModelData = pool.get('ir.model.data')
-        firm = setup_firm(TODAY, logo=False)
-        a, b = _clients(firm)
+        firm, (a, b) = self.setup()
         manager = _manager('anna', a)
         with Transaction().set_context(company=firm.company.id):
             mine, _ = Party.portal_save_contractor(a, None, DELTA)

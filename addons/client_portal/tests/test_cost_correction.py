@@ -4,7 +4,6 @@ korygująca only for invoices dated before 2026-02-01; their numbering,
 validation, PDF in Polish and English, e-mail and who sees them"""
 import datetime
 import io
-import unittest
 from contextlib import ExitStack
 from decimal import Decimal
 from unittest import mock
@@ -14,10 +13,11 @@ from pypdf import PdfReader
 from trytond import config
 from trytond.exceptions import UserError
 from trytond.pool import Pool
-from trytond.tests.test_tryton import activate_module, with_transaction
+from trytond.tests.test_tryton import with_transaction
 from trytond.transaction import Transaction
 
 from .. import cost_correction, mail
+from .committed import CommittedTestCase
 from ..demo import create_client, create_portal_user, nip, setup_firm
 from ..demo_outgoing import create_contractor
 from .test_module import _as_client
@@ -37,12 +37,8 @@ def pdf_text(content):
     return ' '.join(' '.join(p.extract_text().split()) for p in reader.pages)
 
 
-class CostCorrectionTestCase(unittest.TestCase):
+class CostCorrectionTestCase(CommittedTestCase):
     "Correction requests and notes of approved cost invoices"
-
-    @classmethod
-    def setUpClass(cls):
-        activate_module('client_portal')
 
     def setUp(self):
         # E-mails of the approvals' notifications: built, not sent
@@ -52,6 +48,10 @@ class CostCorrectionTestCase(unittest.TestCase):
         self.addCleanup(patcher.stop)
 
     def _setup(self):
+        return self.setup()
+
+    @classmethod
+    def build(cls):
         """The firm; client a with a Polish supplier writing in Polish and
         client b; cost invoices of a: approved before the repeal (January
         2026) and after it, one submitted only"""
@@ -78,15 +78,16 @@ class CostCorrectionTestCase(unittest.TestCase):
         firm.user = create_portal_user(firm.a, 'jan@alfa.example')
         firm.user_b = create_portal_user(firm.b, 'olga@beta.example')
         with Transaction().set_context(company=firm.company.id):
-            firm.old = self._cost(firm, 'FV/7/2026',
+            firm.old = cls._cost(firm, 'FV/7/2026',
                 datetime.date(2026, 1, 20), datetime.date(2026, 1, 15))
-            firm.new = self._cost(firm, 'FV/301/2026',
+            firm.new = cls._cost(firm, 'FV/301/2026',
                 datetime.date(2026, 2, 1), None)
-            firm.submitted = self._cost(firm, 'FV/302/2026',
+            firm.submitted = cls._cost(firm, 'FV/302/2026',
                 datetime.date(2026, 11, 2), None, approve=False)
         return firm
 
-    def _cost(self, firm, number, invoice_date, sale_date, approve=True,
+    @classmethod
+    def _cost(cls, firm, number, invoice_date, sale_date, approve=True,
             supplier=None):
         CostInvoice = Pool().get('portal.cost.invoice')
         cost = CostInvoice.portal_save(firm.a, {

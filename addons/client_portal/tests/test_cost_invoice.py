@@ -17,6 +17,7 @@ from trytond.tests.test_tryton import activate_module, with_transaction
 from trytond.transaction import Transaction, check_access
 
 from .. import mail
+from .committed import CommittedTestCase
 from ..demo import create_client, create_portal_user, nip, setup_firm
 from ..demo_outgoing import create_contractor
 from ..scan import MAX_SIZE, check_scan
@@ -128,12 +129,8 @@ class ScanAndAmountTestCase(unittest.TestCase):
             (Decimal('31.49'), Decimal('7.16'), Decimal('38.65')))
 
 
-class CostInvoiceTestCase(unittest.TestCase):
+class CostInvoiceTestCase(CommittedTestCase):
     "Registration, approval, rejection and the sub-account charge"
-
-    @classmethod
-    def setUpClass(cls):
-        activate_module('client_portal')
 
     def setUp(self):
         # The e-mails the notifications build, instead of sending them
@@ -144,12 +141,16 @@ class CostInvoiceTestCase(unittest.TestCase):
         self.addCleanup(patcher.stop)
 
     def _setup(self):
+        # with_transaction runs a test again when it needs a lock
+        self.sent.clear()
+        return self.setup()
+
+    @classmethod
+    def build(cls):
         """The firm; client a with PLN and EUR sub-accounts, a supplier and
         a portal user; client b with a PLN sub-account and its supplier"""
         pool = Pool()
         Subaccount = pool.get('portal.subaccount')
-        # with_transaction runs a test again when it needs a lock
-        self.sent.clear()
         firm = setup_firm(TODAY, logo=False)
         a = create_client(firm, "Alfa sp. z o.o.", nip('677231994'),
             "ul. Wielicka 28", '30-552', "Kraków", 'alfa@example.com', '1')

@@ -12,6 +12,7 @@ from ..demo import (
     create_client, create_invoice, create_portal_user, credit, nip, pay,
     setup_firm)
 from ..ir import PARTY_KEY, WEB_USER_KEY
+from .committed import CommittedTestCase
 
 TODAY = datetime.date(2026, 11, 23)
 LINES = [("Obsługa księgowa", 1, '1000.00', '23'),
@@ -52,20 +53,28 @@ def _manager(login, *clients):
     return manager
 
 
-class ClientPortalTestCase(ModuleTestCase):
+class ClientPortalTestCase(CommittedTestCase, ModuleTestCase):
     "Test the client_portal module"
     module = 'client_portal'
     # Every Portico module, as deployed: the test databases are copies of
     # one activated database (scripts/testdb.py)
     extras = ['bitrix_bridge', 'payroll_account']
 
+    @classmethod
+    def build(cls):
+        "The firm and its clients a and b, committed once for the class"
+        firm = setup_firm(TODAY, logo=False)
+        return firm, _clients(firm)
+
+    def firm(self):
+        return self.setup()
+
     @with_transaction()
     def test_document_follows_invoice_and_payments(self):
         "A posted invoice becomes a document that follows its payments"
         pool = Pool()
         Document = pool.get('portal.document')
-        firm = setup_firm(TODAY, logo=False)
-        client, _ = _clients(firm)
+        firm, (client, _) = self.firm()
         invoice = create_invoice(firm, client, TODAY, LINES)
 
         document, = Document.search([('origin', '=', str(invoice))])
@@ -96,8 +105,7 @@ class ClientPortalTestCase(ModuleTestCase):
         "A corrective invoice is a credit note document"
         pool = Pool()
         Document = pool.get('portal.document')
-        firm = setup_firm(TODAY, logo=False)
-        client, _ = _clients(firm)
+        firm, (client, _) = self.firm()
         invoice = create_invoice(firm, client, TODAY, LINES)
         pay(firm, invoice, invoice.total_amount, TODAY)
         credit_note = credit(firm, invoice, TODAY)
@@ -114,8 +122,7 @@ class ClientPortalTestCase(ModuleTestCase):
         pool = Pool()
         Document = pool.get('portal.document')
         Line = pool.get('account.move.line')
-        firm = setup_firm(TODAY, logo=False)
-        client, _ = _clients(firm)
+        firm, (client, _) = self.firm()
         for days, share in [(40, 1), (30, Decimal('0.25')), (10, 0), (5, 0)]:
             date = TODAY - datetime.timedelta(days=days)
             invoice = create_invoice(firm, client, date, LINES)
@@ -138,8 +145,7 @@ class ClientPortalTestCase(ModuleTestCase):
         "Overdue: money still owed after the due date"
         pool = Pool()
         Document = pool.get('portal.document')
-        firm = setup_firm(TODAY, logo=False)
-        client, _ = _clients(firm)
+        firm, (client, _) = self.firm()
         today = datetime.date.today()
         old = create_invoice(firm, client,
             today - datetime.timedelta(days=60), LINES)
@@ -155,8 +161,7 @@ class ClientPortalTestCase(ModuleTestCase):
         pool = Pool()
         Document = pool.get('portal.document')
         Line = pool.get('account.move.line')
-        firm = setup_firm(TODAY, logo=False)
-        client, other = _clients(firm)
+        firm, (client, other) = self.firm()
         today = datetime.date.today()
 
         def ago(days):
@@ -195,8 +200,7 @@ class ClientPortalTestCase(ModuleTestCase):
         pool = Pool()
         Document = pool.get('portal.document')
         Notification = pool.get('portal.notification')
-        firm = setup_firm(TODAY, logo=False)
-        a, b = _clients(firm)
+        firm, (a, b) = self.firm()
         day1 = datetime.date.today() - datetime.timedelta(days=5)
         day2 = day1 + datetime.timedelta(days=1)
         # Due date: invoice date + 14 days; numbered in date order
@@ -245,8 +249,7 @@ class ClientPortalTestCase(ModuleTestCase):
         pool = Pool()
         Document = pool.get('portal.document')
         Party = pool.get('party.party')
-        firm = setup_firm(TODAY, logo=False)
-        a, b = _clients(firm)
+        firm, (a, b) = self.firm()
         inv_a = create_invoice(firm, a, TODAY, LINES)
         inv_b = create_invoice(firm, b, TODAY, LINES)
         user_a = create_portal_user(a, 'a@example.com', 'Secret-Pass-1')
@@ -285,8 +288,7 @@ class ClientPortalTestCase(ModuleTestCase):
         pool = Pool()
         Document = pool.get('portal.document')
         ModelData = pool.get('ir.model.data')
-        firm = setup_firm(TODAY, logo=False)
-        a, _ = _clients(firm)
+        firm, (a, _) = self.firm()
         create_invoice(firm, a, TODAY, LINES)
         transaction = Transaction()
         with transaction.set_user(
@@ -299,8 +301,7 @@ class ClientPortalTestCase(ModuleTestCase):
         "No staff user reads password hashes or reset tokens"
         pool = Pool()
         WebUser = pool.get('web.user')
-        firm = setup_firm(TODAY, logo=False)
-        a, _ = _clients(firm)
+        firm, (a, _) = self.firm()
         create_portal_user(a, 'a@example.com', 'Secret-Pass-1')
         manager = _manager('manager', a)
         with Transaction().set_user(manager.id), check_access():
@@ -316,8 +317,7 @@ class ClientPortalTestCase(ModuleTestCase):
         pool = Pool()
         Party = pool.get('party.party')
         Document = pool.get('portal.document')
-        firm = setup_firm(TODAY, logo=False)
-        a, b = _clients(firm)
+        firm, (a, b) = self.firm()
         marta, piotr = _manager('marta', a), _manager('piotr', b)
         create_invoice(firm, a, TODAY, LINES)
         create_invoice(firm, b, TODAY, LINES)
@@ -331,8 +331,7 @@ class ClientPortalTestCase(ModuleTestCase):
     @with_transaction()
     def test_base_data_validation(self):
         "Wrong NIP, IBAN or e-mail are reported per field"
-        firm = setup_firm(TODAY, logo=False)
-        a, _ = _clients(firm)
+        firm, (a, _) = self.firm()
         errors = a.portal_validate_base_data({
                 'tax_number': '1234567890', 'iban': 'PL00 1234',
                 'email': 'not-an-email', 'country': 'PL',
@@ -350,8 +349,7 @@ class ClientPortalTestCase(ModuleTestCase):
         "A change made by the client is applied and logged for the staff"
         pool = Pool()
         Change = pool.get('portal.party.change')
-        firm = setup_firm(TODAY, logo=False)
-        a, _ = _clients(firm)
+        firm, (a, _) = self.firm()
         user = create_portal_user(a, 'a@example.com', 'Secret-Pass-1')
         values = a.portal_base_data()
         values.update(city="Poznań", iban='PL27114020040000300201355387')
@@ -368,8 +366,7 @@ class ClientPortalTestCase(ModuleTestCase):
         "Failed logins are counted and locked out, never slept on"
         pool = Pool()
         WebUser = pool.get('web.user')
-        firm = setup_firm(TODAY, logo=False)
-        a, _ = _clients(firm)
+        firm, (a, _) = self.firm()
         create_portal_user(a, 'a@example.com', 'Secret-Pass-1')
         self.assertTrue(WebUser.authenticate('A@example.com', 'Secret-Pass-1'))
         started = time.monotonic()
@@ -386,8 +383,7 @@ class ClientPortalTestCase(ModuleTestCase):
         "A reset token sets the password once"
         pool = Pool()
         WebUser = pool.get('web.user')
-        firm = setup_firm(TODAY, logo=False)
-        a, _ = _clients(firm)
+        firm, (a, _) = self.firm()
         user = create_portal_user(a, 'a@example.com', 'Secret-Pass-1')
         user.set_reset_password_token()
         user.save()
@@ -406,7 +402,7 @@ class ClientPortalTestCase(ModuleTestCase):
     def test_invalid_branding_color(self):
         "Branding colours must be hexadecimal"
         from trytond.model.exceptions import ValidationError
-        firm = setup_firm(TODAY, logo=False)
+        firm, _ = self.firm()
         firm.company.portal_primary_color = 'red;}'
         with self.assertRaises(ValidationError):
             firm.company.save()

@@ -1,26 +1,27 @@
 "Invoices, proformas and corrections clients issue to their own customers"
 import datetime
-import unittest
 from decimal import Decimal
 
 from trytond.exceptions import UserError
 from trytond.pool import Pool
-from trytond.tests.test_tryton import activate_module, with_transaction
+from trytond.tests.test_tryton import with_transaction
 from trytond.transaction import Transaction
 
 from .outgoing_setup import form, outgoing_firm
+from .committed import CommittedTestCase
 
 TODAY = datetime.date.today()
 LINES = [("Projekt logo", 1, '1000.00', '23'), ("Druk ulotek", 100, '1.50',
         '8', '10')]
 
 
-class OutgoingTestCase(unittest.TestCase):
+class OutgoingTestCase(CommittedTestCase):
     "Not a ModuleTestCase: the module's generic checks run in test_module"
 
     @classmethod
-    def setUpClass(cls):
-        activate_module('client_portal')
+    def build(cls):
+        "The firm and a client ready to issue (outgoing_setup), once"
+        return outgoing_firm(TODAY)
 
     def _issue(self, firm, client, template, buyer, lines=LINES, **kwargs):
         Invoice = Pool().get('account.invoice')
@@ -31,7 +32,7 @@ class OutgoingTestCase(unittest.TestCase):
     @with_transaction()
     def test_form_computes_as_tryton_posts(self):
         "The editor's totals are the posted invoice's, per rate and total"
-        firm, client, template, buyer = outgoing_firm(TODAY)
+        firm, client, template, buyer = self.setup()
         typed = form(firm, client, template, buyer, LINES)
         self.assertTrue(typed.valid, typed.errors)
         invoice = self._issue(firm, client, template, buyer)
@@ -49,7 +50,7 @@ class OutgoingTestCase(unittest.TestCase):
         "3 × 10.33 at 23%: 7.13 on the total, 7.14 line by line (§1.3)"
         pool = Pool()
         Template = pool.get('portal.invoice.template')
-        firm, client, template, buyer = outgoing_firm(TODAY)
+        firm, client, template, buyer = self.setup()
         lines = [("Usługa", 1, '10.33', '23')] * 3
         invoice = self._issue(firm, client, template, buyer, lines)
         self.assertEqual(invoice.tax_amount, Decimal('7.13'))
@@ -61,7 +62,7 @@ class OutgoingTestCase(unittest.TestCase):
 
     @with_transaction()
     def test_issue_numbers_posts_and_stores_the_pdf(self):
-        firm, client, template, buyer = outgoing_firm(TODAY)
+        firm, client, template, buyer = self.setup()
         first = self._issue(firm, client, template, buyer)
         second = self._issue(firm, client, template, buyer)
         year = TODAY.year
@@ -78,7 +79,7 @@ class OutgoingTestCase(unittest.TestCase):
     def test_issued_document_is_not_editable(self):
         pool = Pool()
         Invoice = pool.get('account.invoice')
-        firm, client, template, buyer = outgoing_firm(TODAY)
+        firm, client, template, buyer = self.setup()
         invoice = self._issue(firm, client, template, buyer)
         with self.assertRaises(UserError):
             Invoice.portal_save_draft(client,
@@ -88,7 +89,7 @@ class OutgoingTestCase(unittest.TestCase):
 
     @with_transaction()
     def test_bad_input_is_reported_per_field(self):
-        firm, client, template, buyer = outgoing_firm(TODAY)
+        firm, client, template, buyer = self.setup()
         typed = form(firm, client, template, buyer, [])
         self.assertIn('lines', typed.errors)
         typed = form(firm, client, template, buyer, [
@@ -113,7 +114,7 @@ class OutgoingTestCase(unittest.TestCase):
         pool = Pool()
         Invoice = pool.get('account.invoice')
         Template = pool.get('portal.invoice.template')
-        firm, client, template, buyer = outgoing_firm(TODAY)
+        firm, client, template, buyer = self.setup()
         draft = Invoice.portal_save_draft(
             client, form(firm, client, template, buyer, LINES))
         Template.write([template], {'clients': [('remove', [client.id])]})
@@ -128,7 +129,7 @@ class OutgoingTestCase(unittest.TestCase):
         pool = Pool()
         Invoice = pool.get('account.invoice')
         Move = pool.get('account.move')
-        firm, client, template, buyer = outgoing_firm(TODAY)
+        firm, client, template, buyer = self.setup()
         draft = Invoice.portal_save_draft(
             client, form(firm, client, template, buyer, LINES))
         proforma = Invoice.portal_issue(draft, proforma=True)
@@ -159,7 +160,7 @@ class OutgoingTestCase(unittest.TestCase):
     def test_correction_before_after_difference(self):
         pool = Pool()
         Invoice = pool.get('account.invoice')
-        firm, client, template, buyer = outgoing_firm(TODAY)
+        firm, client, template, buyer = self.setup()
         invoice = self._issue(firm, client, template, buyer)
         correction = Invoice.portal_correct(invoice)
         self.assertEqual(correction.portal_kind, 'correction')
@@ -195,7 +196,7 @@ class OutgoingTestCase(unittest.TestCase):
     def test_duplicate_and_cancel(self):
         pool = Pool()
         Invoice = pool.get('account.invoice')
-        firm, client, template, buyer = outgoing_firm(TODAY)
+        firm, client, template, buyer = self.setup()
         invoice = self._issue(firm, client, template, buyer)
         copy = Invoice.portal_duplicate(invoice)
         self.assertEqual(copy.portal_status, 'draft')
@@ -211,7 +212,7 @@ class OutgoingTestCase(unittest.TestCase):
         "EUR: the VAT also in PLN at the NBP rate before the tax point"
         pool = Pool()
         Rate = pool.get('currency.currency.rate')
-        firm, client, template, buyer = outgoing_firm(TODAY)
+        firm, client, template, buyer = self.setup()
         invoice = self._issue(firm, client, template, buyer,
             [("Consulting", 2, '500.00', '23')], currency='EUR')
         rate, = Rate.search([
@@ -229,7 +230,7 @@ class OutgoingTestCase(unittest.TestCase):
         pool = Pool()
         Invoice = pool.get('account.invoice')
         Rate = pool.get('currency.currency.rate')
-        firm, client, template, buyer = outgoing_firm(TODAY)
+        firm, client, template, buyer = self.setup()
         Rate.delete(Rate.search([('currency', '=', firm.eur.id)]))
         draft = Invoice.portal_save_draft(client, form(
                 firm, client, template, buyer, LINES, currency='EUR'))

@@ -16,6 +16,7 @@ from trytond.tests.test_tryton import activate_module, with_transaction
 from trytond.transaction import Transaction, check_access
 
 from ..demo import create_client, create_invoice, iban, nip, setup_firm
+from .committed import CommittedTestCase
 from ..ir import PARTY_KEY
 from ..outgoing_report import amount_in_words
 
@@ -194,16 +195,17 @@ def _amount(text):
     return re.sub(r'(?<=\d)[\s\u00a0\u202f](?=\d{3}\b)', '', text)
 
 
-class OutgoingReportTestCase(unittest.TestCase):
+class OutgoingReportTestCase(CommittedTestCase):
 
     @classmethod
-    def setUpClass(cls):
-        activate_module('client_portal')
+    def build(cls):
+        "The firm, a client, its contractor and template, once"
+        return Setup()
 
     @with_transaction()
     def test_eur_invoice_two_rates_vat_in_pln(self):
         "EUR, 23% and 8%: VAT in PLN at the NBP rate with its table"
-        setup = Setup()
+        setup = self.setup()
         invoice = setup.invoice([
                 ("Consulting", 2, '500.00', '23'),
                 ("Druk ulotek", 100, '1.50', '8', {
@@ -249,7 +251,7 @@ class OutgoingReportTestCase(unittest.TestCase):
         "The PDF stored at issue speaks the document's language"
         pool = Pool()
         Invoice = pool.get('account.invoice')
-        setup = Setup()
+        setup = self.setup()
         invoice = setup.invoice(
             [("Projekt logo", 1, '1000.00', '23')], language='en')
         Invoice.print_invoice([invoice])
@@ -262,7 +264,7 @@ class OutgoingReportTestCase(unittest.TestCase):
     @with_transaction()
     def test_proforma(self):
         "Proforma: its own title and \"not a VAT invoice\", not posted"
-        setup = Setup()
+        setup = self.setup()
         proforma = setup.invoice(
             [("Projekt logo", 1, '1000.00', '23')], kind='proforma')
         self.assertEqual(proforma.state, 'draft')
@@ -280,7 +282,9 @@ class OutgoingReportTestCase(unittest.TestCase):
     @with_transaction()
     def test_draft_preview(self):
         "A draft renders as a preview, marked as not issued"
-        setup = Setup(layout='compact')
+        setup = self.setup()
+        setup.template.layout = 'compact'
+        setup.template.save()
         draft = setup.invoice(
             [("Projekt logo", 1, '1000.00', '23')], post=False)
         text = pdf_text(draft)
@@ -294,7 +298,7 @@ class OutgoingReportTestCase(unittest.TestCase):
         "differences per rate and in total, the KSeF number once known"
         pool = Pool()
         Invoice = pool.get('account.invoice')
-        setup = Setup()
+        setup = self.setup()
         original = setup.invoice([
                 ("Projekt logo", 1, '1000.00', '23'),
                 ("Druk ulotek", 100, '1.50', '8')])
@@ -344,7 +348,7 @@ class OutgoingReportTestCase(unittest.TestCase):
     @with_transaction()
     def test_reverse_charge_and_exemption_basis(self):
         "np with reverse charge wording; zw with its legal basis"
-        setup = Setup()
+        setup = self.setup()
         invoice = setup.invoice([
                 ("Doradztwo dla klienta z UE", 1, '2000.00', 'np'),
                 ("Szkolenie", 1, '500.00', 'zw'),
@@ -363,7 +367,7 @@ class OutgoingReportTestCase(unittest.TestCase):
     def test_split_payment_over_15000_with_annex_15(self):
         "MPP: over 15 000 zł due and an annex 15 line; not below, not "
         "without such a line"
-        setup = Setup()
+        setup = self.setup()
         annex = {'portal_annex15': True}
         over = setup.invoice([("Stal zbrojeniowa", 1, '12300.00', '23',
                     annex)])   # 15 129.00 due
@@ -381,7 +385,7 @@ class OutgoingReportTestCase(unittest.TestCase):
     @with_transaction()
     def test_firm_invoice_in_euro_unchanged(self):
         "The firm's own invoices keep their layout and VAT in PLN"
-        setup = Setup()
+        setup = self.setup()
         invoice = create_invoice(setup.firm, setup.client, TODAY,
             [("Consulting", 3, '700.00', '23')], currency=setup.firm.eur)
         rate, _ = invoice.portal_pln_rate

@@ -3,15 +3,15 @@ life (issue, partial and full payment into the sub-account, credit note
 refunded from it), in PLN and in EUR, each sub-account's balance is the sum
 of the posted move lines of its account (ARCHITECTURE principle 1)"""
 import datetime
-import unittest
 from decimal import Decimal
 
 from trytond.pool import Pool
-from trytond.tests.test_tryton import activate_module, with_transaction
+from trytond.tests.test_tryton import with_transaction
 from trytond.transaction import Transaction
 
 from ..demo import create_client, create_invoice, credit, nip, setup_firm
 from ..demo_outgoing import create_contractor
+from .committed import CommittedTestCase
 
 # A Monday: demo rates exist for the business days before it
 TODAY = datetime.date(2026, 11, 23)
@@ -36,14 +36,14 @@ def ledger_sum(subaccount):
     return sum((l.amount_second_currency for l in lines), Decimal(0))
 
 
-class SubaccountTestCase(unittest.TestCase):
+class SubaccountTestCase(CommittedTestCase):
     "Not a ModuleTestCase: the module's generic checks run in test_module"
 
-    @classmethod
-    def setUpClass(cls):
-        activate_module('client_portal')
-
     def _setup(self):
+        return self.setup()
+
+    @classmethod
+    def build(cls):
         pool = Pool()
         Subaccount = pool.get('portal.subaccount')
         firm = setup_firm(TODAY, logo=False)

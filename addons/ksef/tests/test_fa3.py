@@ -22,7 +22,7 @@ from client_portal.tests.outgoing_setup import form
 from .. import fa3, xsd
 from ..invoice import xml_hash
 from .ksef_setup import (
-    RATE_FIELDS, RATES, invoice_values, ksef_firm, line_values)
+    RATE_FIELDS, RATES, invoice_values, line_values)
 
 TODAY = datetime.date.today()
 # facts: POLAND.md §3.4
@@ -154,7 +154,7 @@ class FA3Tests:
         """Invoice, correction and correction of a correction, the firm's
         and a client's, × PLN/EUR/USD × Polish NIP, EU VAT, foreign number
         and consumer, each with all ten VAT codes"""
-        setup = ksef_firm(TODAY)
+        setup = self.setup()
         # The portal statuses are of no interest here: set once, not per write
         with Transaction().set_context(company=setup.firm.company.id,
                 _portal_status_later=True):
@@ -293,7 +293,7 @@ class FA3Tests:
         its hash, never rebuilt nor rewritten; a proforma has none"""
         pool = Pool()
         Invoice = pool.get('account.invoice')
-        setup = ksef_firm(TODAY)
+        setup = self.setup()
         firm = setup.firm
         with Transaction().set_context(company=firm.company.id):
             invoice = self._issue(setup, [("Projekt", 1, '1000.00', '23'),
@@ -389,7 +389,7 @@ class FA3Tests:
         pool = Pool()
         Configuration = pool.get('ksef.configuration')
         Party = pool.get('party.party')
-        setup = ksef_firm(TODAY)
+        setup = self.setup()
         lines = [("Konsultacja", 1, '100.00', '23')]
         with Transaction().set_context(company=setup.firm.company.id):
             consumer = self._issue(setup, lines, buyer='none')
@@ -420,7 +420,7 @@ class FA3Tests:
         pool = Pool()
         Invoice = pool.get('account.invoice')
         Party = pool.get('party.party')
-        setup = ksef_firm(TODAY)
+        setup = self.setup()
         buyer = setup.buyers['nip']
         with Transaction().set_context(company=setup.firm.company.id):
             draft = Invoice.portal_save_draft(setup.client, form(setup.firm,

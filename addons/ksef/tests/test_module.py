@@ -3,16 +3,23 @@ from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction, check_access
 
-from .ksef_setup import MODULES
-from .test_fa3 import FA3Tests
+from client_portal.tests.committed import CommittedTestCase
+
+from .ksef_setup import MODULES, ksef_firm
+from .test_fa3 import TODAY, FA3Tests
 
 
-class KsefTestCase(FA3Tests, ModuleTestCase):
+class KsefTestCase(CommittedTestCase, FA3Tests, ModuleTestCase):
     "Test the ksef module; the FA(3) documents' tests come from test_fa3"
     module = 'ksef'
     # Every Portico module, as deployed: the test databases are copies of
     # one activated database (scripts/testdb.py)
     extras = MODULES[1:]
+
+    @classmethod
+    def build(cls):
+        "The firm, its client and buyers (ksef_setup), once for the class"
+        return ksef_firm(TODAY)
 
     def _staff(self, login, group):
         pool = Pool()
