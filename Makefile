@@ -64,26 +64,29 @@ $(VENDOR)/htmx.min.js: $(STAMPS)/npm
 $(AXE): $(STAMPS)/npm
 	mkdir -p $(@D) && cp node_modules/axe-core/axe.min.js $@
 
-# The mail catcher, the KSeF emulator, trytond and its cron run from one shell
+# The mail catcher, the KSeF and Bitrix24 emulators, trytond and its cron run
+# from one shell
 # (one recipe line) whose EXIT trap stops them all, however it ends: Ctrl-C,
 # `kill` of make (make passes SIGTERM on to this shell), trytond failing.
 # The emulator starts first, for the demo firm's NIP (client_portal.demo
 # FIRM_NIP): building the database sends the demo's invoices to it, and it
-# keeps what it received in var/ksef-emulator across runs.
+# keeps what it received in var/ksef-emulator across runs; the Bitrix24
+# emulator keeps the firm's CRM in var/bitrix24-emulator.
 # trytond runs in the background so that the shell, waiting in `wait`,
 # reacts to signals at once.
 demo: install
-	mkdir -p var/db var/mail var/ksef-emulator
-	for port in 1025 8081; do \
+	mkdir -p var/db var/mail var/ksef-emulator var/bitrix24-emulator
+	for port in 1025 8081 8082; do \
 	    if (: </dev/tcp/127.0.0.1/$$port) 2>/dev/null; then \
 	        echo "port $$port is already in use: stop that server first" >&2; exit 1; fi; done; \
-	sink=; ksef=; server=; cron=; \
-	trap 'kill $$sink $$ksef $$server $$cron 2>/dev/null || true; wait' EXIT; \
+	sink=; ksef=; b24=; server=; cron=; \
+	trap 'kill $$sink $$ksef $$b24 $$server $$cron 2>/dev/null || true; wait' EXIT; \
 	$(VENV)/bin/python scripts/mailsink.py --port 1025 --maildir var/mail & sink=$$!; \
 	$(VENV)/bin/python -m tests.ksef_emulator --port 8081 --nip 5273184616 --data var/ksef-emulator --quiet & ksef=$$!; \
-	for port in 1025 8081; do \
+	$(VENV)/bin/python -m tests.bitrix24_emulator --port 8082 --data var/bitrix24-emulator --quiet & b24=$$!; \
+	for port in 1025 8081 8082; do \
 	    until (: </dev/tcp/127.0.0.1/$$port) 2>/dev/null; do \
-	        kill -0 $$sink $$ksef 2>/dev/null || exit 1; sleep 0.2; done; done; \
+	        kill -0 $$sink $$ksef $$b24 2>/dev/null || exit 1; sleep 0.2; done; done; \
 	$(VENV)/bin/python scripts/demo.py -c config/demo.conf; \
 	export TRYTOND_DATABASE__PATH=$(CURDIR)/var/db; \
 	$(VENV)/bin/trytond-cron -c config/demo.conf -d portico & cron=$$!; \
@@ -97,7 +100,7 @@ bench: install
 	bash bench/run.sh
 
 clean-demo:
-	rm -rf var/db var/ksef-emulator
+	rm -rf var/db var/ksef-emulator var/bitrix24-emulator
 
 # The portal templates' strings: extract them with Babel and merge them into
 # the Polish catalogue; translate what is new (or fuzzy) in

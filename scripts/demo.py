@@ -9,8 +9,10 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODULES = ['client_portal', 'ksef', 'bitrix_bridge', 'payroll_account']
-# Where `make demo` starts the KSeF emulator (tests/ksef_emulator)
+# Where `make demo` starts the KSeF emulator (tests/ksef_emulator) and the
+# Bitrix24 emulator (tests/bitrix24_emulator)
 KSEF_URL = 'http://127.0.0.1:8081'
+BITRIX_URL = 'http://127.0.0.1:8082'
 # SQLite files and the filestore: an absolute path, for trytond-admin too
 os.environ.setdefault(
     'TRYTOND_DATABASE__PATH', os.path.join(ROOT, 'var', 'db'))
@@ -37,27 +39,34 @@ def create(config_file, name):
     fill(config_file, name)
 
 
-def fill(config_file, name, ksef_url=None):
+def fill(config_file, name, ksef_url=None, bitrix_url=None):
     from trytond.config import config, update_etc
     update_etc(config_file)
     ksef_url = ksef_url or config.get('ksef', 'url', default=KSEF_URL)
+    bitrix_url = bitrix_url or config.get('bitrix24', 'url',
+        default=BITRIX_URL)
     from trytond.pool import Pool
     from trytond.transaction import Transaction
     Pool.start()
     pool = Pool(name)
     with Transaction().start(name, 0, readonly=True):
         pool.init()
-    build(name, ksef_url)
+    build(name, ksef_url, bitrix_url)
 
 
-def build(name, ksef_url):
-    "The demo data, with KSeF at ksef_url (the emulator)"
+def build(name, ksef_url, bitrix_url=None):
+    """The demo data, with KSeF at ksef_url and Bitrix24 at bitrix_url (the
+    emulators)"""
+    from bitrix_bridge.demo import configure_demo as configure_bitrix
     from client_portal.demo import build_demo, run_in_transaction
     from ksef.demo import build_ksef_demo, configure_demo
     # Before the invoices are issued: each goes to the emulator
     run_in_transaction(name, configure_demo, ksef_url)
     run_in_transaction(name, build_demo, context={'language': 'pl'})
     run_in_transaction(name, build_ksef_demo, context={'language': 'pl'})
+    if bitrix_url:
+        # From now on: what staff and clients change is mirrored
+        run_in_transaction(name, configure_bitrix, bitrix_url)
 
 
 def info(config):

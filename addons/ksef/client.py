@@ -12,7 +12,6 @@ The module constants are the waits: tests make them small."""
 import dataclasses
 import datetime
 import logging
-import random
 import time
 
 import httpx
@@ -23,6 +22,8 @@ from ksef_client.exceptions import KsefApiError, KsefHttpError
 from ksef_client.services import (
     AuthCoordinator, OnlineSessionState, OnlineSessionWorkflow, XadesKeyPair)
 from ksef_client.utils import validate_ksef_number
+
+from client_portal import outbox
 
 logger = logging.getLogger(__name__)
 
@@ -96,8 +97,7 @@ def status_text(status):
 
 def backoff(attempt):
     "Exponential with ±20 % jitter, so that workers do not retry in step"
-    wait = min(BACKOFF_MAX, BACKOFF * 2 ** (attempt - 1))
-    return wait * random.uniform(0.8, 1.2)
+    return outbox.backoff(attempt, BACKOFF, BACKOFF_MAX)
 
 
 def _not_sent(error):

@@ -17,6 +17,8 @@ from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateView, Wizard
 
+from client_portal.secret import SecretInputs
+
 ENVIRONMENTS = [
     ('test', "Test"),
     ('demo', "Demo"),
@@ -46,9 +48,11 @@ CORRECTION_TYPES = [
 SECRETS = ['token', 'certificate', 'private_key', 'certificate_password']
 
 
-class Configuration(ModelSingleton, ModelSQL, ModelView):
+class Configuration(SecretInputs, ModelSingleton, ModelSQL, ModelView):
     __name__ = 'ksef.configuration'
     __string__ = "KSeF Configuration"
+    _secret_flags = {
+        'token_set': ['token'], 'certificate_set': ['certificate']}
 
     environment = fields.Selection(ENVIRONMENTS, "Environment",
         required=True,
@@ -171,27 +175,6 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
     @classmethod
     def default_correction_type(cls):
         return '2'
-
-    @classmethod
-    def get_input(cls, configurations, name):
-        # Write-only: the stored value is never sent back
-        return {c.id: None for c in configurations}
-
-    @classmethod
-    def set_input(cls, configurations, name, value):
-        if value is None or value == '':
-            # An empty input keeps what is stored
-            return
-        with without_check_access():
-            cls.write(configurations, {name[:-len('_input')]: value})
-
-    @classmethod
-    def get_set(cls, configurations, name):
-        names = {'token_set': ['token'],
-            'certificate_set': ['certificate']}[name]
-        with without_check_access():
-            values = cls.read([c.id for c in configurations], names)
-        return {v['id']: all(v[n] for n in names) for v in values}
 
     @classmethod
     def validate_fields(cls, configurations, field_names):

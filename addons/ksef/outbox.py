@@ -15,19 +15,17 @@ POLAND.md §3.5) with the next business day as deadline; the entry is then
 sent with offlineMode once KSeF answers."""
 import datetime
 import logging
-import threading
 from itertools import groupby
 
-from sql import For
-from sql.conditionals import Coalesce
 
 from ksef_client.exceptions import KsefApiError, KsefHttpError
-from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval, If
 from trytond.transaction import Transaction, without_check_access
+
+from client_portal.outbox import claim_due, one_writer
 
 from . import client as ksef
 from .configuration import get_configuration
@@ -52,8 +50,6 @@ AUTH_DELAY = datetime.timedelta(minutes=15)
 # Session errors after which a new session is opened: not found (21173),
 # status forbids sending (21180), invoice limit reached (21155)
 SESSION_ERRORS = {21173, 21180, 21155}
-# SQLite has one writer: the runs of this process take turns
-_sqlite_lock = threading.Lock()
 
 
 def sending_configured(configuration=None):
@@ -224,10 +220,7 @@ class Outbox(ModelSQL, ModelView):
         configuration = get_configuration()
         if not sending_configured(configuration):
             return
-        if backend.name == 'sqlite':
-            with _sqlite_lock:
-                cls._process(configuration, entries)
-        else:
+        with one_writer():
             cls._process(configuration, entries)
 
     @classmethod
@@ -244,25 +237,7 @@ class Outbox(ModelSQL, ModelView):
     @classmethod
     def _claim(cls, ids=None):
         "The due entries, locked for this run; those locked by another skipped"
-        table = cls.__table__()
-        cursor = Transaction().connection.cursor()
-        now = datetime.datetime.now()
-        where = (table.state.in_(DUE_STATES)
-            & (Coalesce(table.next_attempt_at, datetime.datetime.min)
-                <= now))
-        if ids is not None:
-            if not ids:
-                return []
-            where &= table.id.in_(ids)
-        query = table.select(table.id, where=where, order_by=[table.id.asc],
-            limit=BATCH)
-        if backend.name == 'postgresql':
-            query.for_ = For('UPDATE')
-            sql, params = tuple(query)
-            cursor.execute(sql + ' SKIP LOCKED', params)
-        else:
-            cursor.execute(*query)
-        return cls.browse([r[0] for r in cursor])
+        return claim_due(cls, DUE_STATES, ids, BATCH)
 
     @classmethod
     def _process_company(cls, configuration, company, entries):

@@ -70,7 +70,7 @@ FILL_SCRIPT = textwrap.dedent('''\
     from scripts.demo import build
     from scripts.testdb import lock_on_demand
     with lock_on_demand():
-        build(name, sys.argv[3])
+        build(name, sys.argv[3], sys.argv[4])
     ''')
 
 
@@ -189,20 +189,30 @@ class Backend:
 
     def point_ksef(self, url):
         "Send a cached database's invoices to this run's KSeF emulator"
-        query = ('UPDATE ksef_configuration SET custom_url = {0}, '
-            'qr_url_custom = {0}')
+        self._execute('UPDATE ksef_configuration SET custom_url = {0}, '
+            'qr_url_custom = {0}', (url, url))
+
+    def point_bitrix(self, url, hook):
+        "Mirror a cached database's changes into this run's Bitrix24"
+        webhook = f'{url}/rest/1/{hook}/'
+        query = ('UPDATE bitrix_configuration SET portal_url = {0}, '
+            'webhook_url = {0}')
+        self._execute(query, (url, webhook))
+
+    def _execute(self, query, params):
+        "query ({0} for each parameter's placeholder) on the database"
         if self.kind == 'postgresql':
             import psycopg
             parts = urllib.parse.urlsplit(self.uri)
             conninfo = urllib.parse.urlunsplit(
                 parts._replace(path='/' + self.name))
             with psycopg.connect(conninfo, autocommit=True) as conn:
-                conn.execute(query.format('%s'), (url, url))
+                conn.execute(query.replace('{0}', '%s'), params)
         else:
             import sqlite3
             with sqlite3.connect(
                     self.data_path / f'{self.name}.sqlite') as conn:
-                conn.execute(query.format('?'), (url, url))
+                conn.execute(query.replace('{0}', '?'), params)
 
     # The cache
     def restore(self, cache_dir, key):
@@ -380,7 +390,15 @@ def ksef_emulator():
 
 
 @pytest.fixture(scope='session')
-def portal(tmp_path_factory, mail_sink, ksef_emulator):
+def bitrix_emulator():
+    "The firm's Bitrix24, the demo's changes are mirrored into"
+    from tests.bitrix24_emulator import Emulator
+    with Emulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture(scope='session')
+def portal(tmp_path_factory, mail_sink, ksef_emulator, bitrix_emulator):
     started = time.monotonic()
     tmp = tmp_path_factory.mktemp('portico')
     uri = os.environ.get('TRYTOND_DATABASE__URI') or 'sqlite://'
@@ -409,6 +427,8 @@ def portal(tmp_path_factory, mail_sink, ksef_emulator):
             _log(f'{backend.kind} database {backend.name} copied from the '
                 f'cache {key}')
             backend.point_ksef(ksef_emulator.base_url)
+            backend.point_bitrix(bitrix_emulator.base_url,
+                bitrix_emulator.webhook_code)
         else:
             base = os.environ.get('PORTICO_TEST_BASE')
             if base:
@@ -423,7 +443,8 @@ def portal(tmp_path_factory, mail_sink, ksef_emulator):
                         '-u', *MODULES, '--activate-dependencies', '-l', 'pl'],
                     'trytond-admin', env)
             _run([sys.executable, '-c', FILL_SCRIPT, str(config),
-                    backend.name, ksef_emulator.base_url], 'build_demo', env)
+                    backend.name, ksef_emulator.base_url,
+                    bitrix_emulator.base_url], 'build_demo', env)
             # Files edited during the build: the database matches neither
             # key, keep it out of the cache
             if cache_dir is not None and cache_key() == key:

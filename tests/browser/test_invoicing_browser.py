@@ -2,8 +2,10 @@
 with two VAT rates: typed in the editor with the totals recalculated live,
 issued and accepted by KSeF (the emulator the demo's settings name), its
 PDF checked (number, both rates, VAT in PLN at the NBP table, the KSeF
-number under the QR code), and its e-mail caught by the test SMTP server."""
+number under the QR code), its e-mail caught by the test SMTP server, and
+the Offer the Bitrix24 bridge made of it in the firm's CRM (the emulator)."""
 import re
+import time
 
 from playwright.sync_api import expect
 from pypdf import PdfReader
@@ -26,8 +28,19 @@ def _option(select, text):
         .find(o => o.textContent.includes(text)).value''', text)
 
 
+def _offer(bitrix, number, timeout=30):
+    "The Offer Bitrix24 holds for the invoice number, once the queue sent it"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for quote in bitrix.app.items(7):
+            if number in quote['title'] and quote['stageId'] == 'SENT':
+                return quote
+        time.sleep(0.5)
+    return None
+
+
 def test_issue_an_eur_invoice_with_two_vat_rates(portal, browser, mail_sink,
-        subtests):
+        bitrix_emulator, subtests):
     problems = []
     context = browser.new_context(viewport=DESKTOP, accept_downloads=True,
         locale='en-GB')
@@ -93,6 +106,17 @@ def test_issue_an_eur_invoice_with_two_vat_rates(portal, browser, mail_sink,
         ksef_number = KSEF_NUMBER.search(page.locator('main').inner_text())
         with subtests.test('KSeF accepted it: its number on the page'):
             assert ksef_number, page.locator('main').inner_text()
+
+        with subtests.test('Bitrix24: an Offer with its rows, stage SENT'):
+            offer = _offer(bitrix_emulator, number)
+            assert offer, [q['title'] for q in bitrix_emulator.app.items(7)]
+            assert offer['currencyId'] == 'EUR'
+            rows = bitrix_emulator.app.product_rows('Q', offer['id'])
+            assert [(r['productName'], r['quantity']) for r in rows] == [
+                ("Fleet tracking app", 10), ("Printed manual", 2)], rows
+            company = [c for c in bitrix_emulator.app.companies()
+                if int(c['ID']) == offer['companyId']]
+            assert company, offer
 
         with page.expect_download() as download_info:
             page.locator('main a.btn[href$=".pdf"]').click()

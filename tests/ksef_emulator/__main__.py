@@ -6,7 +6,6 @@
 Prints the base URL once it listens (port 0 picks a free one).
 """
 import argparse
-import signal
 import sys
 
 from . import ratelimit
@@ -59,23 +58,12 @@ def main(argv=None):
         seed=not args.no_seed, seed_dir=args.seed_dir,
         rate_limits=args.rate_limit, processing_delay=args.processing_delay)
 
-    def ready(base_url):
-        if args.port_file:
-            with open(args.port_file, 'w') as f:
-                f.write(f'{emulator.port}\n')
-        print(f'KSeF emulator on {base_url} (API {base_url}/v2, controls '
+    def banner(base_url):
+        return (f'KSeF emulator on {base_url} (API {base_url}/v2, controls '
             f'{base_url}/_control), NIP {args.nip}, tokens: '
-            f'{", ".join(emulator.app.tokens)}', flush=True)
-
-    def terminate(signum, frame):
-        raise KeyboardInterrupt
-    signal.signal(signal.SIGTERM, terminate)
-    try:
-        emulator.serve_forever(ready)
-    except KeyboardInterrupt:
-        pass
+            f'{", ".join(emulator.app.tokens)}')
+    emulator.run(banner, args.port_file)
     return 0
-
 
 if __name__ == '__main__':
     sys.exit(main())

@@ -1,0 +1,35 @@
+"""The cost invoices clients register, as Offers of the client's company
+staged by their approval state."""
+from trytond.pool import PoolMeta
+
+from .sync import Payload, Synced, client_link, money, product_rows
+
+
+class CostInvoice(Synced, metaclass=PoolMeta):
+    __name__ = 'portal.cost.invoice'
+    _bitrix_kinds = [('cost_invoice', "Cost invoice")]
+
+    def bitrix_kind(self):
+        return 'cost_invoice'
+
+    def bitrix_status(self):
+        return self.state
+
+    def bitrix_client(self):
+        return self.client
+
+    def bitrix_dependencies(self):
+        return [self.client]
+
+    def bitrix_payload(self, mapping, links):
+        fields = dict(client_link(self.client, links),
+            title=f'Koszt {self.number} — {self.supplier.rec_name}',
+            currencyId=self.currency.code,
+            opportunity=money(self.total_amount),
+            isManualOpportunity='Y',
+            comments=f'Dostawca: {self.supplier.rec_name}',
+            begindate=self.invoice_date.isoformat())
+        if self.due_date:
+            fields['closedate'] = self.due_date.isoformat()
+        return Payload(mapping.entity_type_id, fields,
+            rows=product_rows(self.lines))

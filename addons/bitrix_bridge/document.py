@@ -1,0 +1,43 @@
+"""The firm's documents of a client (invoices, credit notes, payroll
+bills) as Offers of the client's company, staged by their state."""
+from trytond.pool import PoolMeta
+
+from .sync import Payload, Synced, client_link, money, product_rows
+
+
+class Document(Synced, metaclass=PoolMeta):
+    __name__ = 'portal.document'
+    _bitrix_kinds = [('document', "Firm's document")]
+
+    def bitrix_kind(self):
+        return 'document'
+
+    def bitrix_status(self):
+        return self.state
+
+    def bitrix_client(self):
+        return self.party
+
+    def bitrix_dependencies(self):
+        return [self.party]
+
+    @classmethod
+    def _bitrix_ignored_fields(cls):
+        # The first download is the client's, not a change of the document
+        return super()._bitrix_ignored_fields() | {
+            'first_downloaded_at', 'first_downloaded_by',
+            'overdue_announced'}
+
+    def bitrix_payload(self, mapping, links):
+        types = dict(self.fields_get(['document_type'])['document_type'][
+                'selection'])
+        lines = getattr(self.origin, 'lines', None) or []
+        fields = dict(client_link(self.party, links),
+            title=f'{types.get(self.document_type)} {self.number}',
+            currencyId=self.currency.code,
+            opportunity=money(self.total),
+            isManualOpportunity='Y',
+            begindate=self.date.isoformat(),
+            closedate=(self.due_date or self.date).isoformat())
+        return Payload(mapping.entity_type_id, fields,
+            rows=product_rows(lines))
