@@ -3,3 +3,9 @@ invoices and cost invoices into the firm's Bitrix24 CRM through an outbox
 (facts: BITRIX24.md).
 
 Classes are registered by tryton.cfg."""
+
+# The endpoint of Bitrix24's events is a route on trytond's WSGI
+# application, registered at import time like client_portal's pages
+from . import web
+
+__all__ = [web]

@@ -92,10 +92,16 @@ class Configuration(SecretInputs, ModelSingleton, ModelSQL, ModelView):
         "an item is created again).")
     originator = fields.Char("Originator", required=True,
         help="ORIGINATOR_ID of the companies and contacts Portico creates.")
+    news_group = fields.Char("News Workgroup",
+        help="The id of the Bitrix24 workgroup whose posts the portal shows "
+        "as news, e.g. 12; empty: none.")
     rate_drain = fields.Float("Requests per Second", required=True,
         help="Bitrix24's leaky bucket: 2 on most plans, 5 on Enterprise.")
     rate_threshold = fields.Integer("Burst", required=True,
         help="Bitrix24's leaky bucket threshold: 50, or 250 on Enterprise.")
+    reconciled_until = fields.Timestamp("Reconciled Until", readonly=True,
+        help="The items Bitrix24 changed after this are read again by the "
+        "next reconciliation.")
     stopped = fields.Boolean("Queue Stopped", readonly=True,
         help="Bitrix24 refused the credentials or moved: nothing is sent "
         "until the settings are corrected and saved.")
@@ -148,7 +154,8 @@ class Configuration(SecretInputs, ModelSingleton, ModelSQL, ModelView):
         args = []
         for records, values in zip(actions, actions):
             if set(values) - {'stopped', 'stop_reason', 'access_token',
-                    'refresh_token', 'token_refreshed_at'}:
+                    'refresh_token', 'token_refreshed_at',
+                    'reconciled_until'}:
                 values = dict(values, stopped=False, stop_reason=None)
             args.extend((records, values))
         super().write(*args)

@@ -9,6 +9,8 @@ from trytond.pool import Pool
 DEMO_HOOK = 'portico-demo-hook'
 # The demo's managers and their users in the emulator's seed
 MANAGERS = {'marta': 2, 'piotr': 3}
+# The emulator's seeded workgroup, whose posts are the portal's news
+NEWS_GROUP = '12'
 
 
 def configure_demo(url):
@@ -21,6 +23,7 @@ def configure_demo(url):
             'portal_url': url,
             'authentication': 'webhook',
             'webhook_url_input': f'{url.rstrip("/")}/rest/1/{DEMO_HOOK}/',
+            'news_group': NEWS_GROUP,
             })
     for user in User.search([('login', 'in', list(MANAGERS))]):
         User.write([user], {'bitrix_user_id': MANAGERS[user.login]})

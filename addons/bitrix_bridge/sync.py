@@ -115,6 +115,11 @@ class Synced:
         the dependencies"""
         raise NotImplementedError
 
+    def bitrix_set_status(self, status):
+        """Take the status a Bitrix24 user gave the record by moving its
+        item to a mapped stage; False when the record cannot take it"""
+        return False
+
     @classmethod
     def on_modification(cls, mode, records, field_names=None):
         super().on_modification(mode, records, field_names=field_names)
