@@ -1,19 +1,22 @@
 """The Bitrix24 bridge's outbox on PostgreSQL against the Bitrix24 emulator
 (tests/bitrix24_emulator):
 
-1. Throughput: --changes changes to --drafts client invoices, sent with
-   Bitrix24's leaky bucket on (2 requests/s, burst 50: the emulator's
-   defaults and the bridge's settings); the HTTP requests made as a share
-   of what the bucket allows in the same time (burst + 2/s), and the
-   records mirrored per second.
+1. Throughput: --rounds rounds, each changing every one of --drafts
+   client invoices and sending the changes through the leaky bucket, the
+   emulator's and the bridge's alike. The bucket is Bitrix24's shape scaled
+   down (--drain 0.5 requests/s, --burst 5 instead of 2 and 50) so that a
+   few hundred invoices, 25 to a batch, are limited by the bucket and not
+   by the machine; the share does not depend on the scale. Printed: the
+   HTTP requests made as a share of what the bucket allows in the same time
+   (burst + drain × seconds), refusals, and invoices per second.
 2. Faults: --fault-changes changes (10,000 by default) while the emulator
    answers one request in five with a fault (500, 503 rate limit, HTML,
    the answer lost after the write was done), sent by a worker process
    that is killed (SIGKILL) mid-run and started again; then Bitrix24 must
    hold exactly one Offer per invoice, with its last content.
 
-    .venv/bin/python bench/bitrix_sync.py [--drafts 200] [--changes 2000]
-        [--fault-changes 10000]
+    .venv/bin/python bench/bitrix_sync.py [--drafts 300] [--rounds 3]
+        [--drain 0.5] [--burst 5] [--fault-changes 10000]
 
 A database `portico_bench_bitrix` is made from the template of
 bench/generate.py (modules activated; built if missing, ~2 min).
@@ -66,18 +69,29 @@ def prepare(drafts, url, hook):
     return ids
 
 
-def change(ids, count, seed):
-    "count changes: a random draft's date moved; no queue task run here"
+def change(ids, count, seed, every=False):
+    """count changes: a random draft's date moved (every: each draft once,
+    in random order); no queue task run here"""
     from trytond.pool import Pool
     from trytond.transaction import Transaction
     Invoice = Pool().get('account.invoice')
     rng = random.Random(seed)
-    for _ in range(count):
-        invoice = Invoice(rng.choice(ids))
+    order = rng.sample(ids, len(ids)) if every else [
+        rng.choice(ids) for _ in range(count)]
+    for invoice_id in order:
+        invoice = Invoice(invoice_id)
         with Transaction().set_context(company=invoice.company.id):
             Invoice.write([invoice], {'invoice_date': TODAY
                     - datetime.timedelta(days=rng.randint(0, 700))})
     Transaction().tasks.clear()
+
+
+def limit(drain, burst):
+    "The bridge's bucket, as the emulator's"
+    from trytond.pool import Pool
+    Configuration = Pool().get('bitrix.configuration')
+    Configuration.write([Configuration(1)],
+        {'rate_drain': drain, 'rate_threshold': burst})
 
 
 def in_transaction(func, *args):
@@ -149,9 +163,12 @@ def worker():
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--drafts', type=int, default=200)
-    parser.add_argument('--changes', type=int, default=2000)
-    parser.add_argument('--fault-changes', type=int, default=10000)
+    parser.add_argument('--drafts', type=int, default=300)
+    parser.add_argument('--rounds', type=int, default=3)
+    parser.add_argument('--drain', type=float, default=0.5)
+    parser.add_argument('--burst', type=int, default=5)
+    parser.add_argument('--fault-changes', type=int, default=10000,
+        help='0: no fault run')
     parser.add_argument('--worker', action='store_true',
         help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -169,23 +186,37 @@ def main():
             b24.webhook_code)
         generate.log(f'{len(ids)} drafts', started)
 
-        # 1. Throughput with the bucket on
-        in_transaction(change, ids, args.changes, 1)
+        # 1. Throughput with the bucket on: the first round creates the
+        # Offers, the others update them
+        app.set_limits(drain=args.drain, threshold=args.burst)
+        in_transaction(limit, args.drain, args.burst)
         app.clear_calls()
-        seconds = drain()
-        requests = len([c for c in app.calls() if not c['batch']])
-        ceiling = 50 + 2 * seconds
-        throttled = sum(1 for c in app.calls()
+        seconds = 0.0
+        for round_ in range(args.rounds):
+            in_transaction(change, ids, 0, round_, True)
+            seconds += drain()
+        calls = app.calls()
+        requests = len([c for c in calls if not c['batch']])
+        subcalls = len([c for c in calls if c['batch']]) + len(
+            [c for c in calls if not c['batch'] and c['method'] != 'batch'])
+        ceiling = args.rounds * args.burst + args.drain * seconds
+        throttled = sum(1 for c in calls
             if c.get('error') == 'QUERY_LIMIT_EXCEEDED')
         lost, doubled, stale = check(app, ids)
+        sent = args.rounds * len(ids)
         print(f"""
-== throughput (Bitrix24's bucket: 2 requests/s, burst 50)
-  {args.changes} changes of {len(ids)} invoices sent in {seconds:.1f} s
+== throughput (the bucket: {args.drain} requests/s, burst {args.burst}, full again before each round)
+  {args.rounds} rounds × {len(ids)} invoices changed and sent in {seconds:.1f} s (the changes' own time left out)
   {requests} HTTP requests = {100 * requests / ceiling:.0f} % of the {ceiling:.0f} the bucket allows; {throttled} refused
-  {len(ids) / seconds:.1f} invoices mirrored per second; lost {lost}, doubled {doubled}, stale {stale}""")
+  {subcalls} calls, {subcalls / max(requests, 1):.1f} per request; {sent / seconds:.2f} invoices/s = {sent / seconds * 2 / args.drain:.1f}/s at Bitrix24's 2 requests/s
+  lost {lost}, doubled {doubled}, stale {stale}""")
 
+        if not args.fault_changes:
+            return
         # 2. Faults and a killed worker
-        app.set_limits(threshold=10 ** 9)
+        app.set_limits(drain=2.0, threshold=10 ** 9)
+        in_transaction(limit, 1000.0, 10 ** 9)
+        app.clear_calls()
         for seed, fault in enumerate(['internal', 'query_limit', 'html']):
             app.inject(fault, probability=0.05, seed=seed, count=None)
         app.inject('timeout_after_commit', methods=['batch'],

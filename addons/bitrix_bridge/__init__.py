@@ -6,6 +6,6 @@ Classes are registered by tryton.cfg."""
 
 # The endpoint of Bitrix24's events is a route on trytond's WSGI
 # application, registered at import time like client_portal's pages
-from . import web
+from . import web, web_dashboard
 
-__all__ = [web]
+__all__ = [web, web_dashboard]

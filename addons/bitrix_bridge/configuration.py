@@ -8,6 +8,7 @@ import datetime
 from sql import For
 
 from trytond import backend
+from trytond.exceptions import UserError
 from trytond.i18n import gettext
 from trytond.model import ModelSingleton, ModelSQL, ModelView, fields
 from trytond.pool import Pool
@@ -113,6 +114,10 @@ class Configuration(SecretInputs, ModelSingleton, ModelSQL, ModelView):
         super().__setup__()
         cls._buttons.update({
                 'test_connection': {},
+                'bind_placements': {
+                    'invisible': Eval('authentication') != 'oauth',
+                    'depends': ['authentication'],
+                    },
                 })
 
     @classmethod
@@ -164,6 +169,18 @@ class Configuration(SecretInputs, ModelSingleton, ModelSQL, ModelView):
     @ModelView.button_action('bitrix_bridge.wizard_test_connection')
     def test_connection(cls, configurations):
         pass
+
+    @classmethod
+    @ModelView.button
+    def bind_placements(cls, configurations):
+        """Bind the client's tab to Bitrix24's company and contact cards,
+        served at the portal's address ([portal] base_url)"""
+        from trytond.config import config
+        from .dashboard import bind_placements
+        base_url = config.get('portal', 'base_url', default='')
+        if not base_url:
+            raise UserError(gettext('bitrix_bridge.msg_bind_no_base_url'))
+        bind_placements(get_configuration(), base_url)
 
     @classmethod
     def get_secrets(cls):

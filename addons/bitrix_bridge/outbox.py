@@ -293,16 +293,19 @@ class Outbox(ModelSQL, ModelView):
         pool = Pool()
         Notification = pool.get('res.notification')
         ModelData = pool.get('ir.model.data')
+        ActWindow = pool.get('ir.action.act_window')
         User = pool.get('res.user')
         group = ModelData.get_id('account', 'group_account')
         users = User.search([('groups', '=', group)])
+        # The notification opens the outbox: its ir.action, not the window
+        action = ActWindow(ModelData.get_id(
+                'bitrix_bridge', 'act_outbox_form')).action
         with without_check_access():
             Notification.create([{
                         'user': u.id,
                         'label': label,
                         'description': (description or '')[:250],
-                        'action': ModelData.get_id(
-                            'bitrix_bridge', 'act_outbox_form'),
+                        'action': action.id,
                         } for u in users])
 
 

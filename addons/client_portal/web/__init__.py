@@ -4,7 +4,8 @@ from . import invoice_editor, invoices
 from . import contractors, products
 from . import subaccounts
 from . import costs, cost_corrections
+from . import chat
 
 __all__ = [access, account, auth, documents, home, not_found, static,
     invoice_editor, invoices, contractors, products, subaccounts, costs,
-    cost_corrections]
+    cost_corrections, chat]

@@ -70,6 +70,8 @@ def open_notification(request, portal, notification_id):
         return portal.redirect(f'costs/{notification.cost_invoice.id}')
     if notification.kind == 'overdue':
         return portal.redirect('documents', tab='overdue')
+    if notification.kind == 'chat_reply':
+        return portal.redirect('chat')
     return portal.redirect('')
 
 
