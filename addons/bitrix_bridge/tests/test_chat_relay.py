@@ -9,26 +9,14 @@ from trytond.pool import Pool
 from trytond.tests.test_tryton import with_transaction
 
 from client_portal.demo import create_portal_user
-from client_portal.tests.committed import CommittedTestCase
-from tests.bitrix24_emulator import Emulator
 
-from .bridge_setup import bridge_firm, configure
+from .bridge_setup import BridgeTestCase, bridge_firm, configure
 
 TODAY = datetime.date.today()
 MANAGER = 2
 
 
-class ChatRelayTestCase(CommittedTestCase):
-    module = 'bitrix_bridge'
-    extras = ['client_portal', 'ksef', 'payroll_account']
-
-    @classmethod
-    def setUpClass(cls):
-        cls.b24 = Emulator()
-        cls.b24.start()
-        cls.addClassCleanup(cls.b24.stop)
-        super().setUpClass()
-
+class ChatRelayTestCase(BridgeTestCase):
     @classmethod
     def build(cls):
         User = Pool().get('res.user')
@@ -40,10 +28,6 @@ class ChatRelayTestCase(CommittedTestCase):
         client.save()
         configure(cls.b24.webhook_url, cls.b24.base_url)
         return client, user, manager
-
-    def setUp(self):
-        self.b24.app.reset()
-        self.b24.app.set_limits(threshold=10000)
 
     def _post(self, client, user, text):
         Message = Pool().get('portal.chat.message')

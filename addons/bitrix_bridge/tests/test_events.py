@@ -12,10 +12,8 @@ from trytond.transaction import Transaction
 
 from client_portal.demo import create_portal_user, nip
 from client_portal.demo_outgoing import create_contractor
-from client_portal.tests.committed import CommittedTestCase
-from tests.bitrix24_emulator import Emulator
 
-from .bridge_setup import bridge_firm, configure
+from .bridge_setup import BridgeTestCase, bridge_firm, configure
 
 TODAY = datetime.date.today()
 MANAGER = 2     # a manager of the emulator's seed
@@ -42,17 +40,7 @@ def submitted_cost(firm, client):
     return CostInvoice(cost.id)
 
 
-class EventTestCase(CommittedTestCase):
-    module = 'bitrix_bridge'
-    extras = ['client_portal', 'ksef', 'payroll_account']
-
-    @classmethod
-    def setUpClass(cls):
-        cls.b24 = Emulator()
-        cls.b24.start()
-        cls.addClassCleanup(cls.b24.stop)
-        super().setUpClass()
-
+class EventTestCase(BridgeTestCase):
     @classmethod
     def build(cls):
         pool = Pool()
@@ -74,10 +62,6 @@ class EventTestCase(CommittedTestCase):
         client.save()
         configure(cls.b24.webhook_url, cls.b24.base_url)
         return firm, client
-
-    def setUp(self):
-        self.b24.app.reset()
-        self.b24.app.set_limits(threshold=10000)
 
     def _sync(self):
         pool = Pool()

@@ -15,13 +15,11 @@ from trytond.tests.test_tryton import DB_NAME
 from trytond.transaction import Transaction
 
 from client_portal.demo import run_in_transaction
-from client_portal.tests.committed import CommittedTestCase
 from client_portal.tests.outgoing_setup import form
-from tests.bitrix24_emulator import Emulator
 
 from .. import rest
 from ..sync import external_key
-from .bridge_setup import LINES, bridge_firm, configure
+from .bridge_setup import BridgeTestCase, LINES, bridge_firm, configure
 
 TODAY = datetime.date.today()
 DRAFTS = 30
@@ -42,17 +40,7 @@ def run(func, *args):
     return run_in_transaction(DB_NAME, step)
 
 
-class FaultTestCase(CommittedTestCase):
-    module = 'bitrix_bridge'
-    extras = ['client_portal', 'ksef', 'payroll_account']
-
-    @classmethod
-    def setUpClass(cls):
-        cls.b24 = Emulator()
-        cls.b24.start()
-        cls.addClassCleanup(cls.b24.stop)
-        super().setUpClass()
-
+class FaultTestCase(BridgeTestCase):
     @classmethod
     def build(cls):
         Invoice = Pool().get('account.invoice')

@@ -12,12 +12,10 @@ from trytond.tests.test_tryton import with_transaction
 from trytond.transaction import Transaction
 
 from client_portal.demo import setup_firm
-from client_portal.tests.committed import CommittedTestCase
-from tests.bitrix24_emulator import Emulator
 
 from .. import rest
 from ..news import _group, first_line, plain_text, written_in
-from .bridge_setup import configure
+from .bridge_setup import BridgeTestCase, configure
 
 TODAY = datetime.date.today()
 GROUP = '12'
@@ -28,16 +26,8 @@ COMPANY_WIDE = 'Wigilia firmowa'
 DRAFT = 'Szkic: nowy cennik'
 
 
-class NewsTestCase(CommittedTestCase):
+class NewsTestCase(BridgeTestCase):
     "Not a ModuleTestCase: the module's generic checks run in test_module"
-    module = 'bitrix_bridge'
-
-    @classmethod
-    def setUpClass(cls):
-        cls.b24 = Emulator()
-        cls.b24.start()
-        cls.addClassCleanup(cls.b24.stop)
-        super().setUpClass()
 
     @classmethod
     def build(cls):
@@ -46,10 +36,6 @@ class NewsTestCase(CommittedTestCase):
         Configuration = Pool().get('bitrix.configuration')
         Configuration.write([Configuration(1)], {'news_group': GROUP})
         return firm
-
-    def setUp(self):
-        self.b24.app.reset()
-        self.b24.app.set_limits(threshold=10000)
 
     def _import(self, language=None):
         News = Pool().get('portal.news')

@@ -13,40 +13,26 @@ from trytond.transaction import Transaction, check_access
 
 from client_portal.demo import pay
 from client_portal.tests.committed import CommittedTestCase
-from tests.bitrix24_emulator import Emulator
 
 from .. import rest
 from ..limiter import Limiter
 from ..sync import external_key
 from client_portal.tests.outgoing_setup import form
 
-from .bridge_setup import LINES, bridge_firm, configure, issue
+from .bridge_setup import BridgeTestCase, LINES, bridge_firm, configure, issue
 
 TODAY = datetime.date.today()
 MODULES = ['client_portal', 'ksef', 'payroll_account']
 
 
-class SyncTestCase(CommittedTestCase):
+class SyncTestCase(BridgeTestCase):
     "Not a ModuleTestCase: the module's generic checks run in test_module"
-    module = 'bitrix_bridge'
-    extras = MODULES
-
-    @classmethod
-    def setUpClass(cls):
-        cls.b24 = Emulator()
-        cls.b24.start()
-        cls.addClassCleanup(cls.b24.stop)
-        super().setUpClass()
 
     @classmethod
     def build(cls):
         setup = bridge_firm(TODAY)
         configure(cls.b24.webhook_url, cls.b24.base_url)
         return setup
-
-    def setUp(self):
-        self.b24.app.reset()
-        self.b24.app.set_limits(threshold=10000)
 
     def _run(self):
         "The outbox as the worker runs it: every entry due, now"
