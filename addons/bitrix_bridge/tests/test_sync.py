@@ -224,6 +224,56 @@ class SyncTestCase(BridgeTestCase):
         self.assertEqual(self._quotes(), [])
 
     @with_transaction()
+    def test_products_in_the_catalog_when_the_mapping_says_so(self):
+        pool = Pool()
+        Mapping = pool.get('bitrix.mapping')
+        Product = pool.get('portal.product')
+        Tax = pool.get('account.tax')
+        ModelData = pool.get('ir.model.data')
+        firm, client, template, buyer = self.setup()
+        Mapping.write(Mapping.search([('kind', '=', 'product'),
+                    ('active', '=', False)]), {'active': True})
+        tax, = Tax.search([('portal_vat_code', '=', '23'),
+                ('group.kind', '=', 'sale')])
+        product, = Product.create([{'company': firm.company.id,
+                    'client': client.id, 'name': "Projekt logo",
+                    'unit': ModelData.get_id('product', 'uom_unit'),
+                    'unit_price': 1000, 'currency': firm.pln.id,
+                    'tax': tax.id}])
+        self._run()
+        Product.write([product], {'name': "Projekt logotypu"})
+        entries = self._run()
+        self.assertEqual({e.state for e in entries}, {'done'})
+        item, = self.b24.app.products()
+        self.assertEqual(item['xmlId'], external_key(product))
+        self.assertTrue(item['name'].startswith("Projekt logotypu"))
+
+    @with_transaction()
+    def test_failures_older_than_an_hour_told_to_accountants_once(self):
+        pool = Pool()
+        Outbox = pool.get('bitrix.outbox')
+        Notification = pool.get('res.notification')
+        User = pool.get('res.user')
+        ModelData = pool.get('ir.model.data')
+        firm, client, template, buyer = self.setup()
+        accountant, = User.create([{'login': 'ewa', 'name': "Ewa",
+                    'groups': [('add', [ModelData.get_id(
+                                    'account', 'group_account')])]}])
+        entry, = Outbox.enqueue([client])
+        Outbox.write([entry], {'state': 'failed', 'last_error': "400",
+                'done_at': datetime.datetime.now()
+                - datetime.timedelta(minutes=30)})
+        Outbox.notify_failed()
+        self.assertEqual(Notification.search(
+                [('user', '=', accountant.id)]), [])
+        Outbox.write([entry], {'done_at': datetime.datetime.now()
+                - datetime.timedelta(hours=2)})
+        Outbox.notify_failed()
+        Outbox.notify_failed()
+        notice, = Notification.search([('user', '=', accountant.id)])
+        self.assertIn('1', notice.label)
+
+    @with_transaction()
     def test_secrets_are_read_by_nobody(self):
         pool = Pool()
         Configuration = pool.get('bitrix.configuration')
