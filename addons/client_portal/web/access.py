@@ -16,7 +16,8 @@ from functools import wraps
 from typing import NamedTuple
 from urllib.parse import quote, unquote, urlsplit
 
-from sql import Literal
+from sql import Literal, Null
+from sql.aggregate import Count
 from sql.conditionals import Coalesce
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
@@ -250,6 +251,8 @@ class Client(NamedTuple):
     "The signed-in user's client, as the header shows it"
     id: int
     name: str
+    # The manager's replies the client has not read (the chat's badge)
+    chat_unread: int = 0
 
     @property
     def rec_name(self):
@@ -275,9 +278,15 @@ def _session_user(pool, request):
     Session = pool.get('web.user.session')
     WebUser = pool.get('web.user')
     Party = pool.get('party.party')
+    Message = pool.get('portal.chat.message')
     session = Session.__table__()
     user = WebUser.__table__()
     party = Party.__table__()
+    message = Message.__table__()
+    # The chat's unread replies in the same statement: every page shows them
+    unread = message.select(Count(Literal('*')),
+        where=(message.party == party.id) & (message.author == 'staff')
+        & (message.read_at == Null))
     cursor = Transaction().connection.cursor()
     cursor.execute(*session
         .join(user, condition=session.user == user.id)
@@ -285,14 +294,15 @@ def _session_user(pool, request):
         .select(
             Coalesce(session.write_date, session.create_date),
             user.id, user.email, user.first_name, user.last_name,
-            user.language, party.id, party.name,
+            user.language, party.id, party.name, unread,
             where=(session.key == key) & (user.active == Literal(True))
             & (party.portal_client == Literal(True)),
             limit=1))
     row = cursor.fetchone()
     if row is None:
         return None
-    timestamp, user_id, email, first, last, language, party_id, name = row
+    (timestamp, user_id, email, first, last, language, party_id, name,
+        chat_unread) = row
     if isinstance(timestamp, str):
         timestamp = datetime.datetime.fromisoformat(timestamp)
     if abs(timestamp - datetime.datetime.now()) > Session.timeout():
@@ -302,7 +312,7 @@ def _session_user(pool, request):
         # The client's language, as web.user.portal_language decides it
         language = WebUser(user_id).portal_language
     return SessionUser(user_id, email, first, last, language,
-        Client(party_id, name))
+        Client(party_id, name, chat_unread or 0))
 
 
 def portal_route(rule, methods=('GET',), auth=True, readonly=None):
