@@ -284,7 +284,7 @@ def _session_user(pool, request):
     party = Party.__table__()
     message = Message.__table__()
     # The chat's unread replies in the same statement: every page shows them
-    unread = message.select(Count(Literal('*')),
+    unread = message.select(Count(message.id),
         where=(message.party == party.id) & (message.author == 'staff')
         & (message.read_at == Null))
     cursor = Transaction().connection.cursor()
