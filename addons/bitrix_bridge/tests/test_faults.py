@@ -1,4 +1,4 @@
-"""Nothing lost, nothing doubled: hundreds of changes to the clients'
+"""Nothing lost, nothing doubled: two hundred changes to the clients'
 invoices pushed through the outbox while the Bitrix24 emulator answers one
 request in five with a fault (errors, rate limits, HTML pages, answers lost
 after the write was done), and a worker that dies in the middle of a batch;
@@ -22,8 +22,8 @@ from ..sync import external_key
 from .bridge_setup import BridgeTestCase, LINES, bridge_firm, configure
 
 TODAY = datetime.date.today()
-DRAFTS = 30
-CHANGES = 300
+DRAFTS = 20
+CHANGES = 200
 
 
 class Killed(BaseException):
@@ -85,7 +85,7 @@ class FaultTestCase(BridgeTestCase):
         app.inject('query_limit', probability=0.05, seed=2, count=None)
         app.inject('html', probability=0.05, seed=3, count=None)
         app.inject('timeout_after_commit', methods=['batch'],
-            probability=0.05, seed=4, count=None, delay=1.5)
+            probability=0.05, seed=4, count=None, delay=0.8)
         original = rest.Client.batch
         batches = [0]
 
@@ -128,10 +128,10 @@ class FaultTestCase(BridgeTestCase):
 
 
 def _short_client():
-    "The REST client with a short timeout: lost answers cost a second"
+    "The REST client with a short timeout: lost answers cost half a second"
     from ..configuration import Configuration
     original = Configuration.client
 
     def client(self, timeout=30.0):
-        return original(self, timeout=1.0)
+        return original(self, timeout=0.5)
     return client
