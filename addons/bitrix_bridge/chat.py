@@ -67,7 +67,7 @@ class ChatMessage(metaclass=PoolMeta):
     def bitrix_relay(cls, messages=None):
         "The messages not yet in Bitrix24 (of `messages`, or all recent)"
         configuration = get_configuration()
-        if not configuration.configured or configuration.stopped:
+        if not configuration.sending:
             return
         domain = [('bitrix_message_id', '=', None),
             ('create_date', '>', datetime.datetime.now()
@@ -132,7 +132,7 @@ class ChatMessage(metaclass=PoolMeta):
         Party = pool.get('party.party')
         User = pool.get('res.user')
         configuration = get_configuration()
-        if not configuration.configured or configuration.stopped:
+        if not configuration.sending:
             return
         with one_writer(), without_check_access(), \
                 Transaction().set_user(0):

@@ -210,6 +210,11 @@ class Configuration(SecretInputs, ModelSingleton, ModelSQL, ModelView):
             timeout=timeout)
 
     @property
+    def sending(self):
+        "Whether the bridge talks to Bitrix24 now: set up and not stopped"
+        return self.configured and not self.stopped
+
+    @property
     def configured(self):
         if not self.enabled or not self.portal_url:
             return False

@@ -93,7 +93,7 @@ class Event(ModelSQL, ModelView):
     @classmethod
     def process(cls, events=None):
         configuration = get_configuration()
-        if not configuration.configured or configuration.stopped:
+        if not configuration.sending:
             return
         ids = [e.id for e in events] if events is not None else None
         with one_writer(), without_check_access(), \
@@ -135,7 +135,7 @@ class Event(ModelSQL, ModelView):
         Mapping = pool.get('bitrix.mapping')
         Configuration = pool.get('bitrix.configuration')
         configuration = get_configuration()
-        if not configuration.configured or configuration.stopped:
+        if not configuration.sending:
             return
         types = {m.entity_type_id for m in Mapping.search([])
             if m.entity_type_id not in {COMPANY, CONTACT, PRODUCT}}

@@ -61,8 +61,7 @@ class News(metaclass=PoolMeta):
         of Bitrix24 are logged; the next run tries again"""
         configuration = get_configuration()
         group = _group(configuration.news_group)
-        if (not configuration.configured or configuration.stopped
-                or not group):
+        if not configuration.sending or not group:
             return
         company = _company()
         if company is None:

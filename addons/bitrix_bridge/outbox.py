@@ -187,7 +187,7 @@ class Outbox(ModelSQL, ModelView):
     @classmethod
     def process(cls, entries=None):
         configuration = get_configuration()
-        if not configuration.configured or configuration.stopped:
+        if not configuration.sending:
             return
         ids = [e.id for e in entries] if entries is not None else None
         with one_writer():

@@ -96,7 +96,7 @@ class Synced:
 
     def bitrix_kind(self):
         "The mapping kind of the record; None: not mirrored"
-        raise NotImplementedError
+        return None
 
     def bitrix_status(self):
         "The status that picks the mapping line (its stage)"
@@ -104,7 +104,7 @@ class Synced:
 
     def bitrix_client(self):
         "The portal client the record belongs to (its bridge switch)"
-        raise NotImplementedError
+        return None
 
     def bitrix_dependencies(self):
         "Records to mirror before this one (its company, its contact)"
@@ -112,7 +112,8 @@ class Synced:
 
     def bitrix_payload(self, mapping, links):
         """The Payload for mapping; links: {str(record): bitrix.link} of
-        the dependencies"""
+        the dependencies. Called only for a record with a kind: every
+        model whose bitrix_kind returns one defines it."""
         raise NotImplementedError
 
     def bitrix_set_status(self, status):
