@@ -103,13 +103,17 @@ clean-demo:
 	rm -rf var/db var/ksef-emulator var/bitrix24-emulator
 
 # The portal templates' strings: extract them with Babel and merge them into
-# the Polish catalogue; translate what is new (or fuzzy) in
-# addons/client_portal/locale/portal/pl.po. A test fails while one is missing.
-PORTAL_LOCALE := addons/client_portal/locale/portal
+# each module's Polish catalogue (addons/<module>/locale/portal/pl.po, for
+# the modules with a babel.cfg); translate what is new or fuzzy there. A test
+# fails while one is missing.
+PORTAL_MODULES := $(patsubst addons/%/babel.cfg,%,$(wildcard addons/*/babel.cfg))
 messages: install
-	$(VENV)/bin/pybabel extract -F addons/client_portal/babel.cfg \
-	    -o $(PORTAL_LOCALE)/messages.pot --no-wrap --sort-by-file \
-	    --project=Portico --version=8.0 --msgid-bugs-address=dev@portico.invalid \
-	    addons/client_portal/templates
-	$(VENV)/bin/pybabel update -i $(PORTAL_LOCALE)/messages.pot \
-	    -o $(PORTAL_LOCALE)/pl.po -l pl --no-wrap
+	for module in $(PORTAL_MODULES); do \
+	    locale=addons/$$module/locale/portal; \
+	    $(VENV)/bin/pybabel extract -F addons/$$module/babel.cfg \
+	        -o $$locale/messages.pot --no-wrap --sort-by-file \
+	        --project=Portico --version=8.0 --msgid-bugs-address=dev@portico.invalid \
+	        addons/$$module/templates && \
+	    $(VENV)/bin/pybabel update -i $$locale/messages.pot \
+	        -o $$locale/pl.po -l pl --no-wrap || exit 1; \
+	done

@@ -60,10 +60,12 @@ def build(name, ksef_url, bitrix_url=None):
     from bitrix_bridge.demo import configure_demo as configure_bitrix
     from client_portal.demo import build_demo, run_in_transaction
     from ksef.demo import build_ksef_demo, configure_demo
+    from payroll_account.demo import build_payroll_demo
     # Before the invoices are issued: each goes to the emulator
     run_in_transaction(name, configure_demo, ksef_url)
     run_in_transaction(name, build_demo, context={'language': 'pl'})
     run_in_transaction(name, build_ksef_demo, context={'language': 'pl'})
+    run_in_transaction(name, build_payroll_demo, context={'language': 'pl'})
     if bitrix_url:
         # From now on: what staff and clients change is mirrored
         run_in_transaction(name, configure_bitrix, bitrix_url)

@@ -6,6 +6,7 @@ this test until its ids are listed in OWNED below."""
 import re
 
 import pytest
+from data_payroll import payroll
 from portal_http import read_only, text
 
 from trytond.pool import Pool
@@ -31,6 +32,14 @@ OWNED = {
         id_ for key, id_ in data.costs.items()
         if key.startswith(other + '_') and not key.startswith(
             other + '_page_')],
+    # payroll_account's people, contracts in each state and draft bills
+    'person_id': lambda data, other: [payroll(data)['people'][other]],
+    'contract_id': lambda data, other: [
+        id_ for key, id_ in payroll(data)['contracts'].items()
+        if key.startswith(other + '_')],
+    'bill_id': lambda data, other: [
+        id_ for key, id_ in payroll(data)['bills'].items()
+        if key.startswith(other + '_')],
     }
 # Arguments whose records are shared by every client of the firm
 SHARED = {'news_id'}
@@ -41,10 +50,15 @@ NESTED = {'correction_id': 'cost_id'}
 # Arguments that are no record: a static file's name, the unknown path
 NOT_IDS = {'database_name', 'name', 'path'}
 # Routes other modules add to the portal, which the sweep must reach too:
-# the KSeF files (ksef/web.py)
+# the KSeF files (ksef/web.py), payroll_account's pages (web/)
 MODULE_ROUTES = ['invoices/<id:invoice_id>.xml',
     'invoices/<id:invoice_id>/upo.xml', 'documents/<id:document_id>.xml',
-    'documents/<id:document_id>/upo.xml']
+    'documents/<id:document_id>/upo.xml',
+    'contracts/people/<id:person_id>', 'contracts/<id:contract_id>',
+    'contracts/<id:contract_id>.pdf', 'contracts/<id:contract_id>/amend',
+    'contracts/<id:contract_id>/terminate',
+    'contracts/<id:contract_id>/bills/new', 'contracts/bills/<id:bill_id>',
+    'contracts/bills/<id:bill_id>.pdf']
 
 
 def portal_rules():

@@ -8,38 +8,46 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
-from portal_http import Browser, in_transaction, text
+from portal_http import Browser, in_transaction, read_only, text
 
 import client_portal
+import payroll_account
 from trytond.pool import Pool
 
 MODULE = os.path.dirname(client_portal.__file__)
-CATALOGUE = os.path.join(MODULE, 'locale', 'portal', 'pl.po')
+# Modules with portal pages: each has its templates, babel.cfg and
+# locale/portal/pl.po (merged into the portal's by render.register_pages)
+PAGE_MODULES = {
+    'client_portal': MODULE,
+    'payroll_account': os.path.dirname(payroll_account.__file__),
+    }
 NAMED_FIELD = re.compile(r'%\((\w+)\)s')
 # Words that are the same in both languages
 SAME = {'PDF', 'E-mail', 'Logo', 'min', 'max', 'NIP', 'IBAN'}
 
 
-def template_strings():
+def template_strings(module=MODULE):
     "What `make messages` extracts from the templates, freshly"
-    with open(os.path.join(MODULE, 'babel.cfg')) as file:
+    with open(os.path.join(module, 'babel.cfg')) as file:
         method_map, options_map = parse_mapping_cfg(file)
     strings = set()
     for _, _, message, _, _ in extract_from_dir(
-            os.path.join(MODULE, 'templates'), method_map, options_map):
+            os.path.join(module, 'templates'), method_map, options_map):
         strings.add(tuple(message) if isinstance(message, (list, tuple))
             else message)
     return strings
 
 
-def polish_catalogue():
-    with open(CATALOGUE, 'rb') as file:
+def polish_catalogue(module=MODULE):
+    with open(os.path.join(module, 'locale', 'portal', 'pl.po'), 'rb') as file:
         return read_po(file, locale='pl')
 
 
-def test_every_template_string_has_a_polish_translation():
-    catalogue = polish_catalogue()
-    strings = template_strings()
+@pytest.mark.parametrize('name', sorted(PAGE_MODULES))
+def test_every_template_string_has_a_polish_translation(name):
+    module = PAGE_MODULES[name]
+    catalogue = polish_catalogue(module)
+    strings = template_strings(module)
     assert len(strings) > 100
     missing, fuzzy, unknown_fields = [], [], []
     for string in strings:
@@ -62,6 +70,47 @@ def test_every_template_string_has_a_polish_translation():
     assert not missing, f"no Polish translation (make messages): {missing}"
     assert not fuzzy, f"fuzzy Polish translation: {fuzzy}"
     assert not unknown_fields, f"unknown format fields: {unknown_fields}"
+
+
+
+def test_modules_translate_shared_strings_alike():
+    "The catalogues are merged: a string two modules share reads the same"
+    portal = polish_catalogue()
+    for name, module in PAGE_MODULES.items():
+        if module == MODULE:
+            continue
+        for message in polish_catalogue(module):
+            other = portal.get(message.id) if message.id else None
+            if other is not None and other.string:
+                assert message.string == other.string, (name, message.id)
+
+ADDONS = os.path.dirname(MODULE)
+# Modules with Tryton's own catalogue (models, views, messages, reports)
+TRYTON_MODULES = sorted(m for m in os.listdir(ADDONS)
+    if os.path.exists(os.path.join(ADDONS, m, 'locale', 'pl.po')))
+
+
+@pytest.mark.parametrize('module', TRYTON_MODULES)
+def test_every_module_string_has_a_polish_translation(data, module):
+    """What trytond exports of the module now (fields, selections, views,
+    menus, messages, reports) is translated in its locale/pl.po"""
+    import io
+
+    def export():
+        Translation = Pool().get('ir.translation')
+        return Translation.translation_export('en', module)
+    exported = read_po(io.BytesIO(read_only(export)), locale='pl')
+    with open(os.path.join(ADDONS, module, 'locale', 'pl.po'), 'rb') as file:
+        catalogue = read_po(file, locale='pl')
+    missing = []
+    for message in exported:
+        if not message.id:
+            continue
+        translated = catalogue.get(message.id, context=message.context)
+        if (translated is None or not translated.string
+                or translated.fuzzy):
+            missing.append((message.context, message.id))
+    assert not missing, missing
 
 
 class _Texts(HTMLParser):

@@ -70,9 +70,11 @@ class Limiter:
             sleep=time.sleep):
         self.key = key
         self.interval = 1.0 / drain
-        # A margin under Bitrix24's threshold: its counter and this bucket
-        # do not drain at exactly the same instants
-        self.burst = max(threshold - 2, 0) * self.interval
+        # A margin under Bitrix24's threshold, as its counter and this
+        # bucket do not drain at exactly the same instants: 2 of the
+        # default 50, at least 1
+        margin = max(1, round(threshold * 0.04))
+        self.burst = max(threshold - margin, 0) * self.interval
         self.clock = clock
         self.sleep = sleep
 

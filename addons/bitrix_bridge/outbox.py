@@ -26,7 +26,7 @@ from client_portal.outbox import backoff, claim_due, one_writer
 
 from . import rest
 from .configuration import get_configuration
-from .sending import Run
+from .sending import Outcome, Run
 from .sync import Synced
 
 logger = logging.getLogger(__name__)
@@ -213,14 +213,17 @@ class Outbox(ModelSQL, ModelView):
         by_origin = OrderedDict()
         for entry in entries:
             by_origin.setdefault(entry.key, []).append(entry)
-        outcomes = run.send([(key, group[-1].action)
-                for key, group in by_origin.items()])
-        for key, group in by_origin.items():
-            outcome = outcomes.get(key)
-            if outcome is None:
-                # Not reached in this run (the run stopped): as it was
-                continue
-            cls._settle(group, outcome)
+        # Entries the run does not reach (it stopped) stay as they were
+        for outcomes in run.send([(key, group[-1].action)
+                    for key, group in by_origin.items()]):
+            done = []
+            for key, outcome in outcomes.items():
+                if outcome.done:
+                    done.extend(by_origin[key])
+                else:
+                    cls._settle(by_origin[key], outcome)
+            if done:
+                cls._settle(done, Outcome(done=True))
 
     @classmethod
     def _settle(cls, entries, outcome):

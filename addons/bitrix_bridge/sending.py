@@ -83,8 +83,11 @@ class Run:
         self._catalog = None
 
     def send(self, work):
-        """{key: Outcome} of [(key, action)], key a record's 'model,id';
-        records the run did not reach are left out"""
+        """{key: Outcome} of [(key, action)], key a record's 'model,id',
+        yielded in steps: the caller settles each step before the next is
+        planned, so the database work of a run is spread between its
+        requests (where the bucket's wait hides it) instead of before and
+        after all of them. Records the run did not reach are left out."""
         outcomes = {}
         items = []
         try:
@@ -108,10 +111,16 @@ class Run:
                     raise _Stop(error)
                 except rest.Bitrix24Error as error:
                     outcomes[key] = Outcome.of(error)
+                if len(items) >= BATCH:
+                    # One look-up request for them, then their batches
+                    outcomes.update(self._items(items))
+                    items = []
+                    yield outcomes
+                    outcomes = {}
             outcomes.update(self._items(items))
         except _Stop:
             pass
-        return outcomes
+        yield outcomes
 
     # What a record becomes
 

@@ -23,7 +23,6 @@ from trytond.pyson import Eval, PYSONEncoder
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
-from .ir import USER_RULE_MODELS
 from .mail import portal_url, send_portal_email
 
 MAX_LENGTH = 4000
@@ -34,8 +33,6 @@ AUTHORS = [
     ]
 # What may change once a message is written: who read it and when
 MUTABLE = {'read_at', 'emailed'}
-# The managers' rule reads who the user is: its cached domain is per user
-USER_RULE_MODELS.add('portal.chat.message')
 
 
 def clean_body(body):

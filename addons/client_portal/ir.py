@@ -7,10 +7,6 @@ from trytond.transaction import Transaction, without_check_access
 # from RPC contexts).
 PARTY_KEY = '_portal_party'
 WEB_USER_KEY = '_portal_web_user'
-# Models whose staff rules depend on who the user is (assigned manager)
-USER_RULE_MODELS = {'party.party', 'web.user', 'portal.document',
-    'portal.notification', 'portal.party.change', 'portal.product',
-    'account.invoice', 'portal.invoice.email', 'portal.subaccount'}
 
 
 # trytond's caches key on the whole context: with the client in it, every
@@ -40,13 +36,14 @@ class Rule(metaclass=PoolMeta):
         # Every portal client runs as the same service user with the same
         # groups: without the client in the key, the first client's domain
         # would be cached and served to everybody.
+        # Staff rules depend on who the user is (a manager's assigned
+        # clients: Eval('user_id')), and trytond keys on the groups only:
+        # two managers would share the first one's domain.
         transaction = Transaction()
         context = transaction.context
-        key = super()._get_cache_key(model_names) + (
-            context.get(PARTY_KEY), context.get(WEB_USER_KEY))
-        if model_names & USER_RULE_MODELS:
-            key += (transaction.user,)
-        return key
+        return super()._get_cache_key(model_names) + (
+            context.get(PARTY_KEY), context.get(WEB_USER_KEY),
+            transaction.user)
 
 
 def _company_parties():

@@ -319,15 +319,22 @@ class LimiterTestCase(CommittedTestCase):
         def sleep(seconds):
             slept.append(round(seconds, 3))
             now[0] += seconds
-        limiter = Limiter(f'test-{id(self)}', drain=2.0, threshold=12,
+        limiter = Limiter(f'test-{id(self)}', drain=2.0, threshold=50,
             clock=lambda: now[0], sleep=sleep)
-        # threshold 12 less a margin of 2: 10 at once, and the one due now
-        for _ in range(11):
+        # threshold 50 less a margin of 2: 48 at once, and the one due now
+        for _ in range(49):
             limiter.wait()
         self.assertEqual(slept, [])
         limiter.wait()
         limiter.wait()
         self.assertEqual(slept, [0.5, 0.5])
+        # A small bucket keeps a margin of 1
+        small = Limiter(f'test-small-{id(self)}', drain=0.5, threshold=5,
+            clock=lambda: now[0], sleep=sleep)
+        for _ in range(5):
+            small.wait()
+        small.wait()
+        self.assertEqual(slept, [0.5, 0.5, 2.0])
 
 
 class _short_timeout:

@@ -561,6 +561,16 @@ class CostInvoiceTestCase(CommittedTestCase):
         self.assertEqual(CostInvoice(theirs.id).state, 'submitted')
         with Transaction().set_user(accountant.id), check_access():
             self.assertEqual(set(CostInvoice.search([])), {mine, theirs})
+        # Another manager with the same groups, in the same process: the
+        # record rules' cached domain is the user's own
+        other = _manager('bartek', firm.b)
+        User.write([other], {
+                'companies': [('add', [firm.company.id])],
+                'company': firm.company.id})
+        with Transaction().set_user(other.id), check_access():
+            self.assertEqual(CostInvoice.search([]), [theirs])
+        with Transaction().set_user(manager.id), check_access():
+            self.assertEqual(CostInvoice.search([]), [mine])
         with _portal(firm.user):
             self.assertEqual(CostInvoice.search([]), [mine])
             with self.assertRaises(AccessError):

@@ -24,6 +24,23 @@ ROOT = os.path.dirname(os.path.dirname(__file__))
 TEMPLATES = os.path.join(ROOT, 'templates')
 CATALOGUES = os.path.join(ROOT, 'locale', 'portal')
 LANGUAGES = ('en', 'pl')
+# Other modules' page groups (payroll_account's contracts and bills), added
+# by register_pages when the module is imported: template folders searched
+# after templates/, catalogues merged into the portal's, main menu entries
+_extra_templates = []
+_extra_catalogues = []
+_extra_menu = []
+
+
+def register_pages(templates, catalogues, menu=()):
+    """Serve a module's templates and strings with the portal's; menu:
+    [(path, English label)] appended to the main menu"""
+    if templates not in _extra_templates:
+        _extra_templates.append(templates)
+        _extra_catalogues.append(catalogues)
+        _extra_menu.extend(menu)
+        catalogue.cache_clear()
+        environment.cache_clear()
 
 
 class Catalogue:
@@ -51,20 +68,21 @@ class Catalogue:
 
 @lru_cache(maxsize=None)
 def catalogue(language):
-    path = os.path.join(CATALOGUES, f'{language}.po')
-    if not os.path.exists(path):
-        return Catalogue()
-    with open(path, 'rb') as file:
-        po = read_po(file, locale=language)
     messages = {}
-    for message in po:
-        if not message.id or message.fuzzy:
+    for folder in [CATALOGUES] + _extra_catalogues:
+        path = os.path.join(folder, f'{language}.po')
+        if not os.path.exists(path):
             continue
-        if isinstance(message.id, (list, tuple)):
-            if all(message.string):
-                messages[tuple(message.id)] = list(message.string)
-        elif message.string:
-            messages[message.id] = message.string
+        with open(path, 'rb') as file:
+            po = read_po(file, locale=language)
+        for message in po:
+            if not message.id or message.fuzzy:
+                continue
+            if isinstance(message.id, (list, tuple)):
+                if all(message.string):
+                    messages[tuple(message.id)] = list(message.string)
+            elif message.string:
+                messages[message.id] = message.string
     return Catalogue(messages)
 
 
@@ -78,7 +96,7 @@ def environment(language):
     if language not in LANGUAGES:
         language = 'pl'
     env = Environment(
-        loader=FileSystemLoader(TEMPLATES),
+        loader=FileSystemLoader([TEMPLATES] + _extra_templates),
         autoescape=select_autoescape(['html']),
         undefined=StrictUndefined if strict() else Undefined,
         extensions=['jinja2.ext.i18n'],
@@ -87,6 +105,9 @@ def environment(language):
     env.policies['ext.i18n.trimmed'] = True
     env.install_gettext_translations(catalogue(language), newstyle=True)
     env.globals['language'] = language
+    messages = catalogue(language)
+    env.globals['extra_menu'] = [(path, messages.gettext(label))
+        for path, label in _extra_menu]
     return env
 
 

@@ -2,7 +2,6 @@
 document type, VAT rate, currency and kind of buyer, and saying what the
 invoice says"""
 import datetime
-import time
 import unittest
 from decimal import Decimal
 
@@ -161,7 +160,6 @@ class FA3Tests:
             documents = self._matrix(setup)
         self.assertEqual(len(documents),
             2 * len(DOCUMENTS) * len(CURRENCIES) * len(BUYERS))
-        started = time.monotonic()
         for key, invoice in sorted(documents.items()):
             origin, document, currency, kind = key
             with self.subTest(key=key):
@@ -207,9 +205,6 @@ class FA3Tests:
                         "Zmiana ilości")
                 else:
                     self.assertFalse(before)
-        elapsed = time.monotonic() - started
-        # Building and validating is cheap next to the issue itself
-        self.assertLess(elapsed / len(documents), 0.25)
         self._each_rate_alone(setup)
 
     def _each_rate_alone(self, setup):
