@@ -321,7 +321,9 @@ class Run:
             calls[f'm{index}'] = rest.Command('crm.item.add', {
                     'entityTypeId': payload.entity_type_id,
                     'fields': payload.all_fields()})
-        if payload.rows is not None:
+        # No rows (a payroll bill's document): nothing to set, and an
+        # empty list cannot travel in a batch (§4)
+        if payload.rows:
             calls[f'r{index}'] = rest.Command('crm.item.productrow.set', {
                     'ownerType': owner_type(payload.entity_type_id),
                     'ownerId': owner, 'productRows': payload.rows})

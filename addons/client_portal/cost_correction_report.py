@@ -8,12 +8,11 @@ the translation catalogues), and report/cost_correction.html only lays it
 out."""
 from collections import namedtuple
 
-from trytond.modules.company import CompanyReport
 from trytond.pool import Pool
 
 from . import formatting
 from .cost_correction import firm_contact
-from .pdf import html_to_pdf, logo_data_uri
+from .pdf import HTMLReport
 
 WORDS = {
     'pl': {
@@ -192,17 +191,7 @@ def document(record):
         contact=firm_contact(record.company, branding))
 
 
-class CostCorrectionReport(CompanyReport):
+class CostCorrectionReport(HTMLReport):
     "Correction request or nota korygująca of a cost invoice, as PDF"
     __name__ = 'portal.cost.correction.pdf'
-
-    @classmethod
-    def get_context(cls, records, header, data):
-        context = super().get_context(records, header, data)
-        context['logo'] = logo_data_uri
-        context['document'] = document
-        return context
-
-    @classmethod
-    def convert(cls, report, data, timeout=5 * 60, retry=5):
-        return 'pdf', html_to_pdf(data)
+    document = staticmethod(document)

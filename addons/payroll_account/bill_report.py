@@ -7,11 +7,9 @@ from collections import namedtuple
 from stdnum import iban as stdnum_iban
 
 from client_portal.formatting import date as format_date
-from client_portal.pdf import html_to_pdf, logo_data_uri
+from client_portal.pdf import HTMLReport
 
-from trytond.modules.company import CompanyReport
 from trytond.pool import Pool
-from trytond.transaction import Transaction, without_check_access
 
 from .contract import format_amount
 
@@ -241,31 +239,7 @@ def document(bill):
         currency=w['currency'])
 
 
-class BillReport(CompanyReport):
+class BillReport(HTMLReport):
     "A payroll bill as PDF"
     __name__ = 'payroll.bill.pdf'
-
-    @classmethod
-    def get_context(cls, records, header, data):
-        context = super().get_context(records, header, data)
-        context['logo'] = logo_data_uri
-        context['document'] = document
-        return context
-
-    @classmethod
-    def convert(cls, report, data, timeout=5 * 60, retry=5):
-        return 'pdf', html_to_pdf(data)
-
-    @classmethod
-    def render_pdf(cls, bills):
-        "The PDF of the bills, without the report's access check on ids"
-        ActionReport = Pool().get('ir.action.report')
-        bill = bills[0]
-        with without_check_access(), Transaction().set_context(
-                language=bill.language or 'pl'):
-            action, = ActionReport.search([
-                    ('report_name', '=', cls.__name__)], limit=1)
-            header = {'company': bill.company}
-            context = cls.get_context(bills, header, {})
-            _, content = cls.convert(action, cls.render(action, context))
-        return content
+    document = staticmethod(document)

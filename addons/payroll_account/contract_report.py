@@ -4,11 +4,9 @@ here in both languages; report/contract.html only lays them out."""
 from collections import namedtuple
 
 from client_portal.formatting import date as format_date
-from client_portal.pdf import html_to_pdf, logo_data_uri
+from client_portal.pdf import HTMLReport
 
-from trytond.modules.company import CompanyReport
 from trytond.pool import Pool
-from trytond.transaction import Transaction, without_check_access
 
 WORDS = {
     'pl': {
@@ -96,32 +94,7 @@ def document(contract):
         text=text.split('\n\n'))
 
 
-class ContractReport(CompanyReport):
+class ContractReport(HTMLReport):
     "A contract as PDF"
     __name__ = 'payroll.contract.pdf'
-
-    @classmethod
-    def get_context(cls, records, header, data):
-        context = super().get_context(records, header, data)
-        context['logo'] = logo_data_uri
-        context['document'] = document
-        return context
-
-    @classmethod
-    def convert(cls, report, data, timeout=5 * 60, retry=5):
-        return 'pdf', html_to_pdf(data)
-
-    @classmethod
-    def render_pdf(cls, contracts):
-        """The PDF of the contracts (saved or not: the portal's preview),
-        without the report's access check on ids"""
-        ActionReport = Pool().get('ir.action.report')
-        contract = contracts[0]
-        with without_check_access(), Transaction().set_context(
-                language=contract.language or 'pl'):
-            action, = ActionReport.search([
-                    ('report_name', '=', cls.__name__)], limit=1)
-            header = {'company': contract.company}
-            context = cls.get_context(contracts, header, {})
-            _, content = cls.convert(action, cls.render(action, context))
-        return content
+    document = staticmethod(document)

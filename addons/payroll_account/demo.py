@@ -13,7 +13,7 @@ from trytond.transaction import Transaction
 from client_portal.demo import load_firm
 from client_portal.demo_outgoing import STARTUP
 
-from .bill import setup_payroll_accounts
+from .account import setup_payroll_accounts
 
 PEOPLE = [
     # first name, last name, birth date, PESEL serial, flags
@@ -45,11 +45,8 @@ def build_payroll_demo(today=None):
     firm = load_firm(today)
     today = firm.today
     setup_payroll_accounts(firm.company)
-    # The module ships 2026's rates; a later year is a copy staff would
-    # check against that year's law
-    latest, = Rates.search([], order=[('year', 'DESC')], limit=1)
-    while latest.year < today.year:
-        latest, = Rates.copy([latest])
+    # The module ships 2026's rates
+    Rates.copy_until(today.year)
     client, = Party.search([('name', '=', STARTUP[0])])
     mandate = Template(ModelData.get_id('payroll_account',
             'template_mandate'))

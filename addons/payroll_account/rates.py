@@ -112,6 +112,14 @@ class Rates(ModelSQL, ModelView):
         return records[0]
 
     @classmethod
+    def copy_until(cls, year):
+        """The latest year's record copied to each following year up to
+        year, as staff add a year (to be checked against that year's law)"""
+        latest, = cls.search([], order=[('year', 'DESC')], limit=1)
+        while latest.year < year:
+            latest, = cls.copy([latest])
+
+    @classmethod
     def copy(cls, records, default=None):
         # Copying is how the next year is added
         default = dict(default or {})

@@ -13,7 +13,7 @@ from trytond.model.exceptions import ValidationError
 from trytond.pool import Pool
 from trytond.tests.test_tryton import with_transaction
 
-from ..bill import setup_payroll_accounts
+from ..account import setup_payroll_accounts
 from .test_contract import build as build_contracts, pdf_text
 from .test_contract import values as contract_form
 from .test_contractor import form as contractor_form, pesel

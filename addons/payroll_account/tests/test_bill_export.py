@@ -19,7 +19,7 @@ from trytond.tests.test_tryton import with_transaction
 from trytond.transaction import Transaction, check_access
 
 from ..annual_summary import AMOUNTS as SUMMARY_AMOUNTS
-from ..bill import setup_payroll_accounts
+from ..account import setup_payroll_accounts
 from ..bill_export import COMPONENT_CODES, COMPONENTS, bill_order, bills_xlsx
 from ..calculation import ZERO, Status, YearToDate, compute
 from .test_calculation import RATES_2026

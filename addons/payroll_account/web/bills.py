@@ -126,16 +126,13 @@ def _post_form(request, portal, contract, record):
     form = form_values(request.form, PORTAL_FIELDS)
     # The contract is the page's, whatever was posted
     form['contract'] = str(contract.id)
-    if action == 'calculate' and record is None:
-        result, errors = Bill.portal_preview(client, form)
+    if action == 'calculate':
+        # Nothing is saved: the figures of what the form holds
+        result, errors = Bill.portal_preview(client, form, record)
         return _form(portal, contract, record, form, errors, result)
     saved, errors = Bill.portal_save(client, record, form)
     if errors:
         return _form(portal, contract, record, form, errors)
-    if action == 'calculate':
-        # A draft keeps what it was calculated from (portal_preview would
-        # find the draft's own period overlapping)
-        return _form(portal, contract, saved, form, {}, saved.calculation())
     if action == 'issue':
         saved, errors = Bill.portal_issue(client, saved)
         if errors:
