@@ -81,7 +81,7 @@ def test_contract_bill_and_chat(portal, browser, subtests):
         page.locator('#start_date').fill(first.isoformat())
         page.locator('#end_date').fill(last.isoformat())
         page.get_by_role('button', name='Issue', exact=True).click()
-        page.wait_for_url(re.compile(r'/portal/contracts/\d+$'))
+        page.wait_for_url(re.compile(r'/portal/contracts/\d+\?saved=issued$'))
         number = re.search(r'UZ/\d+/\d{4}',
             page.locator('main').inner_text()).group()
         text = _pdf_text(page, portal, 'contract')
@@ -104,7 +104,8 @@ def test_contract_bill_and_chat(portal, browser, subtests):
                 expect(main).to_contain_text(amount)
         shot(page, portal, 1280, 'bill-calculation')
         page.get_by_role('button', name='Issue', exact=True).click()
-        page.wait_for_url(re.compile(r'/portal/contracts/bills/\d+$'))
+        page.wait_for_url(
+            re.compile(r'/portal/contracts/bills/\d+\?saved=issued$'))
         bill = re.search(r'RA/\d+/\d{4}', main.inner_text()).group()
         text = _pdf_text(page, portal, 'bill')
         with subtests.test('the bill PDF: every step of example A'):
