@@ -7,21 +7,13 @@ import datetime
 
 from portal_http import PASSWORD, in_transaction
 
+from payroll_account.demo import pesel
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 
 P_EMAIL = 'kasia@kadry.example'
 P_EMAIL_PL = 'ola@kadry.example'
 YEAR = 2026
-
-
-def pesel(birth_date, serial='0123'):
-    "A valid PESEL of the birth date"
-    month = birth_date.month + {19: 0, 20: 20}[birth_date.year // 100]
-    digits = f'{birth_date.year % 100:02d}{month:02d}{birth_date.day:02d}'
-    digits += serial
-    check = sum(int(d) * w for d, w in zip(digits, (1, 3, 7, 9) * 3))
-    return digits + str((10 - check % 10) % 10)
 
 
 def person_form(**changes):

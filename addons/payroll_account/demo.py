@@ -23,7 +23,7 @@ PEOPLE = [
     ]
 
 
-def pesel(birth_date, serial):
+def pesel(birth_date, serial='0123'):
     "A valid PESEL of the birth date (the check digit computed)"
     month = birth_date.month + {18: 80, 19: 0, 20: 20, 21: 40}[
         birth_date.year // 100]

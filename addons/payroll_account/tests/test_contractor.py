@@ -15,18 +15,9 @@ from trytond.tests.test_tryton import with_transaction
 
 from ..contract_template import render
 from ..contractor import parse_date, parse_decimal, pesel_birth_date
+from ..demo import pesel
 
 IBAN = 'PL61109010140000071219812874'
-
-
-def pesel(birth_date, serial='0123'):
-    "A valid PESEL of the birth date"
-    month = birth_date.month + {18: 80, 19: 0, 20: 20, 21: 40}[
-        birth_date.year // 100]
-    digits = f'{birth_date.year % 100:02d}{month:02d}{birth_date.day:02d}'
-    digits += serial
-    check = sum(int(d) * w for d, w in zip(digits, (1, 3, 7, 9) * 3))
-    return digits + str((10 - check % 10) % 10)
 
 
 def bad_pesel(birth_date):
