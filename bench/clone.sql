@@ -222,7 +222,8 @@ INSERT INTO account_invoice (id, account, accounting_date, company,
     invoice_report_cache_id, invoice_report_format, journal, move, number,
     number_alnum, number_digit, party, party_tax_identifier, payment_term,
     sequence, sequence_type_cache, state, tax_amount_cache, tax_identifier,
-    total_amount_cache, type, untaxed_amount_cache, write_date, write_uid)
+    total_amount_cache, type, untaxed_amount_cache, write_date, write_uid,
+    ksef_status)
 SELECT p.invoice_id, p.account, p.date, p.company,
     p.stamp, 0, p.currency, p.address_id, p.date,
     p.invoice_report_cache_id, p.invoice_report_format, p.journal,
@@ -233,7 +234,9 @@ SELECT p.invoice_id, p.account, p.date, p.company,
     p.inv_sequence, p.sequence_type_cache,
     CASE WHEN p.settle = 'full' THEN 'paid' ELSE 'posted' END,
     a.tax, p.tax_identifier, a.total, 'out', a.untaxed,
-    CASE WHEN p.settle = 'full' THEN p.pay_stamp ELSE p.stamp END, 0
+    CASE WHEN p.settle = 'full' THEN p.pay_stamp ELSE p.stamp END, 0,
+    -- The firm's invoices of the past, issued before KSeF reached it
+    'none'
 FROM plan p JOIN amounts a ON a.n = p.n
 
 -- @step account_invoice_line

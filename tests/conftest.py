@@ -150,7 +150,20 @@ def _build():
     result.update(build_subaccounts(firm, a, b))
     from data_costs import build as build_costs
     result.update(build_costs(firm, result))
+    result.update(build_exports(a, b, users))
     return result
+
+
+def build_exports(a, b, users):
+    "A finished export of each client's first user, for the isolation sweep"
+    Export = Pool().get('portal.export')
+    exports = Export.create([{'web_user': users[key].id, 'client': client.id,
+                'report': 'reports', 'format': 'csv', 'query': '{}',
+                'language': 'en', 'state': 'done', 'rows_total': 1,
+                'rows_done': 1, 'file': b'Date,Number\r\n',
+                'filename': 'report.csv'}
+            for key, client in [('a', a), ('b', b)]])
+    return {'exports': {'a': exports[0].id, 'b': exports[1].id}}
 
 
 @pytest.fixture

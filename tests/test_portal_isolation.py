@@ -37,6 +37,7 @@ OWNED = {
     'contract_id': lambda data, other: [
         id_ for key, id_ in payroll(data)['contracts'].items()
         if key.startswith(other + '_')],
+    'export_id': lambda data, other: [data.exports[other]],
     'bill_id': lambda data, other: [
         id_ for key, id_ in payroll(data)['bills'].items()
         if key.startswith(other + '_')],
@@ -47,8 +48,9 @@ SHARED = {'news_id'}
 # route checks first: a cost invoice's correction. The sweep pairs the other
 # client's parent ids with any id of these.
 NESTED = {'correction_id': 'cost_id'}
-# Arguments that are no record: a static file's name, the unknown path
-NOT_IDS = {'database_name', 'name', 'path'}
+# Arguments that are no record: a static file's name, the unknown path, an
+# export's file format
+NOT_IDS = {'database_name', 'name', 'path', 'format'}
 # Routes other modules add to the portal, which the sweep must reach too:
 # the KSeF files (ksef/web.py), payroll_account's pages (web/)
 MODULE_ROUTES = ['invoices/<id:invoice_id>.xml',
@@ -158,6 +160,40 @@ def test_lists_filters_and_totals_hold_only_own_documents(as_a, data):
         for number in others:
             assert number not in page
     assert 'Beta Handel' not in text(as_a.get('company'))
+
+
+def _file_text(response):
+    "The text of a page, a CSV or every cell of an XLSX"
+    if response.headers['Content-Type'].startswith('application/vnd'):
+        import io
+
+        import openpyxl
+        book = openpyxl.load_workbook(io.BytesIO(response.get_data()))
+        return ' '.join(str(v) for sheet in book for row in
+            sheet.iter_rows(values_only=True) for v in row if v is not None)
+    return response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize('me,other', [('a', 'b'), ('b', 'a')])
+def test_reports_and_exports_hold_only_own_rows(request, data, me, other):
+    "Every report page and file, unfiltered and filtered"
+    from test_portal_reports import expected
+    browser = request.getfixturevalue(f'as_{me}')
+    mine = {d.number for d in expected(data.clients[me])}
+    others = {d.number for d in expected(data.clients[other])} - mine
+    assert others
+    year = data.today.year
+    for path in ['reports?per_page=100', 'reports/export.csv',
+            'reports/export.xlsx', 'reports/export.csv?direction=cost',
+            'reports/export.xlsx?method=transfer&sort=counterparty',
+            f'reports/monthly?year={year}', f'reports/monthly.csv?year={year}',
+            'reports/cash', 'reports/cash.xlsx?currency=PLN',
+            'subaccounts?per_page=100', 'subaccounts/export.csv',
+            'subaccounts/export.xlsx']:
+        response = browser.get(path)
+        assert response.status_code == 200, path
+        content = _file_text(response)
+        assert not [n for n in others if n in content], path
 
 
 def test_reading_another_clients_notification_does_not_mark_it(as_a, data):

@@ -218,3 +218,43 @@ def test_login_required(browser):
     response = browser.get('subaccounts')
     assert response.status_code == 303
     assert '/login' in response.headers['Location']
+
+
+def test_balance_chart_and_export_as_shown(as_a, as_b, data):
+    import csv
+    import io
+
+    import openpyxl
+    start = (data.today - datetime.timedelta(days=70)).isoformat()
+    query = f'currency=PLN&from={start}&sort=amount&dir=asc'
+    response = as_a.get(f'subaccounts?{query}&per_page=100')
+    html = response.get_data(as_text=True)
+    # The balance over the period: a line through the end of each day
+    assert '<polyline' in html and 'Balance of the PLN sub-account' in html
+    shown = movements(response)
+    assert len(shown) == found(response) > 3
+    file = as_a.get(f'subaccounts/export.csv?{query}')
+    assert file.status_code == 200
+    lines = list(csv.reader(io.StringIO(
+                file.get_data(as_text=True).lstrip('\ufeff'))))
+    assert lines[0] == ['Date', 'Document', 'Counterparty', 'Details',
+        'Amount', 'Balance']
+    assert [(l[1] or '—', Decimal(l[4]), Decimal(l[5])) for l in lines[1:]] \
+        == [(m['document'], amount(m['amount']), amount(m['balance']))
+            for m in shown]
+    xlsx = as_a.get(f'subaccounts/export.xlsx?{query}')
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.get_data())).active
+    values = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert [Decimal(str(v[4])) for v in values] == [
+        amount(m['amount']) for m in shown]
+    assert sheet.cell(row=2, column=5).number_format.endswith('"PLN"')
+    # b's export is b's sub-account: none of a's documents
+    other = as_b.get('subaccounts/export.csv?currency=PLN')
+    assert other.status_code == 200
+    a_documents = {m['document'] for m in shown} - {'—'}
+    assert not a_documents & {l.split(',')[1] for l in other.get_data(
+                as_text=True).splitlines()[1:]}
+    # A currency the client has no sub-account in, a bad date
+    assert as_b.get('subaccounts/export.csv?currency=GBP').status_code == 400
+    assert as_a.get('subaccounts/export.csv?from=x').status_code == 400
+    assert as_a.get('subaccounts/export.ods').status_code == 404

@@ -181,10 +181,12 @@ def create_startup(firm, manager=None):
                 'gtu': gtu,
                 } for p_name, unit, price, currency, code, gtu in PRODUCTS])
 
-    def issue(buyer, lines, days_ago, currency='PLN', **kwargs):
+    def issue(buyer, lines, days_ago, currency='PLN', method='transfer',
+            **kwargs):
         date = today - datetime.timedelta(days=days_ago)
         draft = Invoice.portal_save_draft(client, editor_form(firm, client,
-                template, buyer, lines, currency=currency, date=date))
+                template, buyer, lines, currency=currency, date=date,
+                payment_method=method))
         return Invoice.portal_issue(draft, **kwargs)
 
     def pay(invoice, share, days_after):
@@ -201,14 +203,16 @@ def create_startup(firm, manager=None):
         rollout = [(PRODUCTS[1][0], 24, PRODUCTS[1][2], '23'),
             (PRODUCTS[3][0], 1, PRODUCTS[3][2], 'zw')]
         pay(issue(hotel, licence, 75), Decimal(1), 10)
-        pay(issue(hotel, licence, 45), Decimal(1), 12)
+        # Paid in cash at the hotel's reception: the reports tell the
+        # methods apart
+        pay(issue(hotel, licence, 45, method='cash'), Decimal(1), 12)
         partly = issue(hotel, rollout, 30)
         pay(partly, Decimal('0.5'), 7)
         pay(issue(mueller, [(PRODUCTS[2][0], 120, PRODUCTS[2][2], 'np II')],
                 40, currency='EUR'), Decimal(1), 14)
         issue(mueller, [(PRODUCTS[2][0], 64, PRODUCTS[2][2], 'np II')], 5,
             currency='EUR')
-        corrected = issue(cafe, rollout, 20)
+        corrected = issue(cafe, rollout, 20, method='card')
         correction = Invoice.portal_correct(corrected)
         correction = Invoice.portal_save_draft(client, editor_form(
                 firm, client, template, cafe,

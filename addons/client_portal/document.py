@@ -2,7 +2,7 @@ import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sql import Cast, Column
+from sql import Cast, Column, Null
 from sql.aggregate import Sum
 from sql.conditionals import Case
 
@@ -216,6 +216,38 @@ class Document(ModelSQL, ModelView):
         return [rows[id_] for id_ in ids]
 
     @classmethod
+    def outstanding_columns(cls, table, today):
+        """What clients owe and are owed, as SQL over the rows of table
+        (this model's): the condition of the documents that count (issued,
+        not settled) and {name: aggregate} of not_due, overdue, credit
+        (positive), overdue_count and balance = not_due + overdue - credit.
+        The home page's totals and the staff's outstanding report group
+        them their own way."""
+        remaining = table.remaining
+        if backend.name == 'sqlite':
+            # SQLite stores a Decimal as bytes, which compare greater than
+            # any number: a credit note would count as owed (as
+            # fields.Numeric does in its domains)
+            remaining = Cast(remaining, cls.remaining.sql_type().base)
+        owed = remaining > 0
+        # A document without a due date (a payroll bill) is never overdue:
+        # without the test for NULL it would be counted nowhere
+        overdue = owed & (table.due_date != Null) & (table.due_date < today)
+        not_due = Sum(Case((owed & ~overdue, remaining), else_=0))
+        overdue_amount = Sum(Case((overdue, remaining), else_=0))
+        credit = Sum(Case((remaining < 0, -remaining), else_=0))
+        condition = (table.state == 'issued') & (remaining != 0)
+        return condition, {
+            # Owed, due date not passed (or none)
+            'not_due': not_due,
+            'overdue': overdue_amount,
+            # Open credit notes: what the firm owes the client
+            'credit': credit,
+            'overdue_count': Sum(Case((overdue, 1), else_=0)),
+            'balance': not_due + overdue_amount - credit,
+            }
+
+    @classmethod
     def totals_by_currency(cls, domain):
         """What the client owes and is owed per currency, as three figures
         that add up: not yet due + overdue - credit = balance. One grouped
@@ -225,23 +257,12 @@ class Document(ModelSQL, ModelView):
         table = cls.__table__()
         cursor = Transaction().connection.cursor()
         query = cls.search(domain, query=True, order=[])
-        today = cls.today()
-        remaining = table.remaining
-        if backend.name == 'sqlite':
-            # SQLite stores a Decimal as bytes, which compare greater than
-            # any number: a credit note would count as owed (as
-            # fields.Numeric does in its domains)
-            remaining = Cast(remaining, cls.remaining.sql_type().base)
-        owed = remaining > 0
-        overdue = owed & (table.due_date < today)
+        condition, columns = cls.outstanding_columns(table, cls.today())
         cursor.execute(*table.select(
                 table.currency,
-                Sum(Case((owed & ~overdue, remaining), else_=0)),
-                Sum(Case((overdue, remaining), else_=0)),
-                Sum(Case((remaining < 0, remaining), else_=0)),
-                Sum(Case((overdue, 1), else_=0)),
-                where=table.id.in_(query)
-                & (table.state == 'issued') & (remaining != 0),
+                columns['not_due'], columns['overdue'], columns['credit'],
+                columns['overdue_count'],
+                where=table.id.in_(query) & condition,
                 group_by=[table.currency]))
         currencies = Currency.portal_currencies()
         result = []
@@ -254,11 +275,9 @@ class Document(ModelSQL, ModelView):
                     Decimal(1).scaleb(-currency.digits))
             row = {
                 'currency': currency,
-                # Owed, due date not passed (or none)
                 'not_due': amount(not_due),
                 'overdue': amount(overdue_amount),
-                # Open credit notes: what the firm owes the client
-                'credit': -amount(credit),
+                'credit': amount(credit),
                 'overdue_count': overdue_count or 0,
                 }
             row['balance'] = row['not_due'] + row['overdue'] - row['credit']

@@ -1,7 +1,6 @@
 """What a PIT-11 needs per contractor and year: the issued and paid bills
 summed per client, contractor, year of the bill's date and contract kind
 (mandate and specific work are separate rows of the PIT-11)."""
-import io
 from decimal import Decimal
 
 from sql import Column
@@ -14,9 +13,10 @@ from trytond.pool import Pool
 from trytond.pyson import Bool, Eval, If
 from trytond.wizard import Button, StateView, Wizard
 
+from client_portal.spreadsheet import xlsx_bytes
+
 from .bill_export import (
-    Sheet, component_labels, component_totals, identity, user_language,
-    words, workbook)
+    component_labels, component_totals, identity, user_language, words)
 from .calculation import GROSZ
 from .contract_template import KINDS
 
@@ -115,11 +115,12 @@ class AnnualSummary(ModelSQL, ModelView):
 def summary_xlsx(summaries, language):
     """The XLSX (bytes) of the annual summaries: a row per contractor,
     client, year and kind, and the totals"""
+    return xlsx_bytes(lambda book: _write_summaries(book, summaries, language))
+
+
+def _write_summaries(book, summaries, language):
     w = words(language)
-    output = io.BytesIO()
-    book, formats = workbook(output)
-    sheet = Sheet(book, w['summary'], formats)
-    sheet.header([w['year'], w['client'], w['contractor'], w['pesel'],
+    sheet = book.sheet(w['summary'], [w['year'], w['client'], w['contractor'], w['pesel'],
             w['kind'], w['count']] + component_labels(language, AMOUNTS),
         [6, 30, 26, 13, 22, 8] + [14] * len(AMOUNTS))
     summaries = sorted(summaries, key=lambda s: (-s.year,
@@ -134,8 +135,6 @@ def summary_xlsx(summaries, language):
     sheet.write([w['total'], None, None, None, None,
             sum(s.bill_count for s in summaries)]
         + [totals[n] for n in AMOUNTS], bold=True)
-    book.close()
-    return output.getvalue()
 
 
 class ExportSummaryStart(ModelView):

@@ -2,15 +2,14 @@
 component of the calculation, totals computed here (not formulas, so the
 file's numbers are the ones the bills hold), and the totals per client."""
 import datetime
-import io
-
-import xlsxwriter
 
 from trytond.model import ModelView, fields
 from trytond.pool import Pool
 from trytond.pyson import Bool, Eval, If
 from trytond.transaction import Transaction
 from trytond.wizard import Button, StateView, Wizard
+
+from client_portal.spreadsheet import lang_code, xlsx_bytes
 
 from .calculation import ZERO
 
@@ -79,13 +78,6 @@ WORDS = {
             'work': "Contract for specific work", 'other': "Other"},
         },
     }
-MONEY = '#,##0.00'
-DATE = 'yyyy-mm-dd'
-
-
-def lang_code(language):
-    "pl for Polish (pl, pl_PL), en for any other language"
-    return 'pl' if (language or '').startswith('pl') else 'en'
 
 
 def words(language):
@@ -117,57 +109,6 @@ def identity(contractor):
     return contractor.pesel or contractor.passport or ''
 
 
-class Sheet:
-    """One worksheet written row after row (constant_memory writes each row
-    to disk when the next begins: rows only go forward)"""
-
-    def __init__(self, workbook, name, formats):
-        self.sheet = workbook.add_worksheet(name)
-        self.formats = formats
-        self.row = 0
-
-    def header(self, labels, widths):
-        for col, (label, width) in enumerate(zip(labels, widths)):
-            self.sheet.set_column(col, col, width)
-            self.sheet.write_string(0, col, label, self.formats['header'])
-        self.sheet.freeze_panes(1, 0)
-        self.row = 1
-
-    def write(self, values, bold=False):
-        "values: str, date, Decimal (as a number) or None"
-        suffix = '_bold' if bold else ''
-        for col, value in enumerate(values):
-            if value is None:
-                continue
-            if isinstance(value, datetime.date):
-                self.sheet.write_datetime(self.row, col, value,
-                    self.formats['date'])
-            elif isinstance(value, str):
-                self.sheet.write_string(self.row, col, value,
-                    self.formats['text' + suffix])
-            else:
-                self.sheet.write_number(self.row, col, float(value),
-                    self.formats['money' + suffix])
-        self.row += 1
-
-
-def workbook(output):
-    "(xlsxwriter workbook, formats)"
-    # in_memory would switch constant_memory off (xlsxwriter): rows go to
-    # temporary files and the package to output
-    book = xlsxwriter.Workbook(output, {'constant_memory': True})
-    formats = {
-        'header': book.add_format({'bold': True, 'text_wrap': True,
-                'valign': 'top'}),
-        'date': book.add_format({'num_format': DATE}),
-        'text': book.add_format({}),
-        'text_bold': book.add_format({'bold': True}),
-        'money': book.add_format({'num_format': MONEY}),
-        'money_bold': book.add_format({'num_format': MONEY, 'bold': True}),
-        }
-    return book, formats
-
-
 def bills_xlsx(bills, language):
     """The XLSX (bytes) of the bills: sheet Rachunki/Bills, a row per bill
     by date and number and the totals; sheet Klienci/Clients, the totals
@@ -175,11 +116,11 @@ def bills_xlsx(bills, language):
     w = words(language)
     labels = component_labels(language)
     bills = sorted(bills, key=bill_order)
-    output = io.BytesIO()
-    book, formats = workbook(output)
+    return xlsx_bytes(lambda book: _write_bills(book, bills, w, labels))
 
-    sheet = Sheet(book, w['bills'], formats)
-    sheet.header([w['number'], w['date'], w['period_start'],
+
+def _write_bills(book, bills, w, labels):
+    sheet = book.sheet(w['bills'], [w['number'], w['date'], w['period_start'],
             w['period_end'], w['client'], w['contractor'], w['pesel'],
             w['kind'], w['flat_tax']] + labels,
         [14, 11, 11, 11, 30, 26, 13, 22, 8] + [14] * len(labels))
@@ -195,8 +136,7 @@ def bills_xlsx(bills, language):
     sheet.write([w['total']] + [None] * 8
         + [totals[c] for c in COMPONENT_CODES], bold=True)
 
-    sheet = Sheet(book, w['clients'], formats)
-    sheet.header([w['client'], w['count']] + labels,
+    sheet = book.sheet(w['clients'], [w['client'], w['count']] + labels,
         [30, 8] + [14] * len(labels))
     clients = {}
     for bill in bills:
@@ -208,8 +148,6 @@ def bills_xlsx(bills, language):
             + [sums[c] for c in COMPONENT_CODES])
     sheet.write([w['total'], len(bills)]
         + [totals[c] for c in COMPONENT_CODES], bold=True)
-    book.close()
-    return output.getvalue()
 
 
 def bill_domain(from_date, to_date, client=None, contractor=None):

@@ -10,9 +10,10 @@ import re
 from backoffice import BackOffice
 from playwright.sync_api import expect
 from pypdf import PdfWriter
-from test_portal_browser import DESKTOP, PHONE, scroll_width, shot, watch
+from test_portal_browser import (
+    DESKTOP, PHONE, scroll_width, shot, sign_in_english, watch)
 
-from client_portal.demo import DEMO_PASSWORD, STAFF_PASSWORD
+from client_portal.demo import STAFF_PASSWORD
 from client_portal.demo_outgoing import STARTUP_USER
 
 EMAIL = STARTUP_USER[0]
@@ -45,14 +46,7 @@ def test_register_reject_fix_approve(portal, browser, mail_sink, subtests,
     watch(page, problems)
     today = datetime.date.today()
     try:
-        page.goto(portal.url('login'))
-        page.locator('#email').fill(EMAIL)
-        page.locator('#password').fill(DEMO_PASSWORD)
-        page.locator(
-            'form[action$="/portal/login"] button[type=submit]').click()
-        page.wait_for_url(portal.url(''))
-        page.locator('.portal-language button[value="en"]').click()
-        expect(page.locator('html')).to_have_attribute('lang', 'en')
+        sign_in_english(page, portal, EMAIL)
 
         page.locator('nav a[href$="/portal/costs"]').click()
         page.wait_for_url(re.compile(r'/portal/costs$'))

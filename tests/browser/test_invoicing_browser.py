@@ -10,9 +10,9 @@ import time
 from playwright.sync_api import expect
 from pypdf import PdfReader
 from test_portal_browser import (
-    ARTIFACTS, DESKTOP, PHONE, parse_amount, scroll_width, shot, watch)
+    ARTIFACTS, DESKTOP, PHONE, parse_amount, scroll_width, shot,
+    sign_in_english, watch)
 
-from client_portal.demo import DEMO_PASSWORD
 from client_portal.demo_outgoing import CONTRACTORS, STARTUP_USER
 
 EMAIL = STARTUP_USER[0]
@@ -48,14 +48,7 @@ def test_issue_an_eur_invoice_with_two_vat_rates(portal, browser, mail_sink,
     page = context.new_page()
     watch(page, problems)
     try:
-        page.goto(portal.url('login'))
-        page.locator('#email').fill(EMAIL)
-        page.locator('#password').fill(DEMO_PASSWORD)
-        page.locator(
-            'form[action$="/portal/login"] button[type=submit]').click()
-        page.wait_for_url(portal.url(''))
-        page.locator('.portal-language button[value="en"]').click()
-        expect(page.locator('html')).to_have_attribute('lang', 'en')
+        sign_in_english(page, portal, EMAIL)
 
         page.locator('nav a[href$="/portal/invoices"]').click()
         page.wait_for_url(re.compile(r'/portal/invoices$'))

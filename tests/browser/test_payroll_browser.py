@@ -9,9 +9,9 @@ import re
 
 from playwright.sync_api import expect
 from pypdf import PdfReader
-from test_portal_browser import ARTIFACTS, DESKTOP, shot, watch
+from test_portal_browser import (
+    ARTIFACTS, DESKTOP, shot, sign_in_english, watch)
 
-from client_portal.demo import DEMO_PASSWORD
 from client_portal.demo_outgoing import STARTUP_USER
 
 EMAIL = STARTUP_USER[0]
@@ -53,14 +53,7 @@ def test_contract_bill_and_chat(portal, browser, subtests):
     last = (first + datetime.timedelta(days=32)).replace(day=1) \
         - datetime.timedelta(days=1)
     try:
-        page.goto(portal.url('login'))
-        page.locator('#email').fill(EMAIL)
-        page.locator('#password').fill(DEMO_PASSWORD)
-        page.locator(
-            'form[action$="/portal/login"] button[type=submit]').click()
-        page.wait_for_url(portal.url(''))
-        page.locator('.portal-language button[value="en"]').click()
-        expect(page.locator('html')).to_have_attribute('lang', 'en')
+        sign_in_english(page, portal, EMAIL)
 
         page.locator('nav a[href$="/portal/contracts"]').click()
         page.wait_for_url(re.compile(r'/portal/contracts$'))

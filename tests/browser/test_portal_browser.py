@@ -87,6 +87,17 @@ def _pdf_viewer(request):
             and 'ERR_ABORTED' in (request.failure or ''))
 
 
+def sign_in_english(page, portal, email, password=DEMO_PASSWORD):
+    "Sign in on the login page, then switch the portal to English"
+    page.goto(portal.url('login'))
+    page.locator('#email').fill(email)
+    page.locator('#password').fill(password)
+    page.locator('form[action$="/portal/login"] button[type=submit]').click()
+    page.wait_for_url(portal.url(''))
+    page.locator('.portal-language button[value="en"]').click()
+    expect(page.locator('html')).to_have_attribute('lang', 'en')
+
+
 def shot(page, portal, width, name):
     path = ARTIFACTS / f'{portal.backend}-{width}-{name}.png'
     page.screenshot(path=str(path), full_page=True)

@@ -5,7 +5,8 @@ from . import contractors, products
 from . import subaccounts
 from . import costs, cost_corrections
 from . import chat
+from . import reports, report_summaries, exports
 
 __all__ = [access, account, auth, documents, home, not_found, static,
     invoice_editor, invoices, contractors, products, subaccounts, costs,
-    cost_corrections, chat]
+    cost_corrections, chat, reports, report_summaries, exports]

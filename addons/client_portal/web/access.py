@@ -21,6 +21,7 @@ from sql.aggregate import Count
 from sql.conditionals import Coalesce
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
+from werkzeug.wsgi import wrap_file
 
 from trytond import config
 from trytond.exceptions import RateLimitException
@@ -40,6 +41,12 @@ logger = logging.getLogger(__name__)
 SESSION_COOKIE = 'portal_session'
 CSRF_COOKIE = 'portal_csrf'
 LANG_COOKIE = 'portal_lang'
+# The spreadsheets the portal sends
+CONTENT_TYPES = {
+    'xlsx': 'application/vnd.openxmlformats-officedocument'
+    '.spreadsheetml.sheet',
+    'csv': 'text/csv; charset=utf-8',
+    }
 PREFIX = '/<database_name>/portal'
 SECURITY_HEADERS = {
     'Content-Security-Policy': (
@@ -56,6 +63,8 @@ class IdConverter(IntegerConverter):
     """A record id: a positive integer the database can hold. A URL with
     any other number matches no page and gets the portal's 404, never a
     database error"""
+    # ASCII digits only: \d would take other scripts' digits (١٢ is 12)
+    regex = '[0-9]+'
 
     def __init__(self, map, **kwargs):
         super().__init__(map, min=1, max=2 ** 31 - 1)
@@ -164,6 +173,15 @@ class Portal:
             response.headers['Content-Security-Policy'] = (
                 "frame-ancestors 'self'")
             response.headers['X-Frame-Options'] = 'SAMEORIGIN'
+        return self.respond(response)
+
+    def file(self, file, filename, format):
+        """A spreadsheet download (an XLSX or CSV file object at its start),
+        sent from the file in blocks"""
+        response = Response(wrap_file(self.request.environ, file),
+            content_type=CONTENT_TYPES[format], direct_passthrough=True,
+            headers={'Content-Disposition':
+                f'attachment; filename="{filename}"'})
         return self.respond(response)
 
     def get_or_404(self, model, id_):

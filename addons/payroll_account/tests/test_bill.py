@@ -358,10 +358,20 @@ class BillTestCase(CommittedTestCase):
                 D('5000.00'), D(0), D('6024.00'), D('6024.00'), D(0),
                 'issued'))
         self.assertEqual(bytes(document.get_pdf()), bytes(bill.pdf))
+        # Among the client's costs in its reports (client_portal's report
+        # layer), as the payer's total cost
+        Line = Pool().get('portal.report.line')
+        line, = Line.search([('origin', '=', str(document))])
+        self.assertEqual((line.client, line.kind, line.direction,
+                line.number, line.untaxed, line.total, line.paid),
+            (firm.a, 'payroll_bill', 'cost', 'RA/1/2026', D('5000.00'),
+                D('6024.00'), False))
         Bill.pay([bill])
         document = Document(document.id)
         self.assertEqual((document.state, document.paid, document.remaining),
             ('paid', D('6024.00'), D(0)))
+        self.assertEqual(Line.search([('id', '=', line.id),
+                    ('paid', '=', True)]), [line])
         text = pdf_text(bill.pdf)
         for expected in ["RACHUNEK", "RA/1/2026", "Alfa sp. z o.o.",
                 "Anna Nowak", bill.contractor.pesel, "UZ/1/2026",
