@@ -361,3 +361,15 @@ def test_a_large_export_is_queued_and_offered_when_ready(as_a, as_b, data):
     assert as_b.get(f'exports/{export_id}/download').status_code == 404
     assert f'exports/{export_id}' not in as_b.get('exports').get_data(
         as_text=True)
+
+
+def test_report_pages_in_polish(data):
+    browser = Browser(language='pl')
+    browser.login('ewa@alfa.example')
+    for path in ['reports', 'reports/monthly', 'reports/cash', 'exports',
+            'subaccounts']:
+        response = browser.get(path)
+        assert response.status_code == 200, path
+    page = text(browser.get('reports?per_page=100'))
+    assert 'Znalezione dokumenty' in page or 'Znaleziono' in page, page
+    assert re.search(r'Przychód w PLN: \d+ dokument', page), page

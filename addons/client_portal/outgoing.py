@@ -7,9 +7,11 @@ import datetime
 from contextlib import contextmanager
 from decimal import ROUND_HALF_UP, Decimal
 
+from sql import Null
+
 from trytond.exceptions import UserError
 from trytond.i18n import gettext
-from trytond.model import dualmethod, fields
+from trytond.model import Index, dualmethod, fields
 from trytond.modules.account.exceptions import PeriodNotFoundError
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
@@ -129,6 +131,12 @@ class Invoice(metaclass=PoolMeta):
     def __setup__(cls):
         super().__setup__()
         cls._check_modify_exclude |= {'portal_status'}
+        t = cls.__table__()
+        # A client's own invoices are a few among the firm's many: its
+        # lists and reports find them by issuer and date
+        cls._sql_indexes.add(Index(t, (t.portal_issuer, Index.Equality()),
+                (t.invoice_date, Index.Range(order='DESC')),
+                where=t.portal_issuer != Null))
 
     @classmethod
     def portal_refresh_status(cls, invoices):

@@ -232,18 +232,28 @@ class ReportLine(ModelSQL, ModelView):
         return [('id', 'in', Union(sales, costs))]
 
     @classmethod
+    def _aggregate(cls, domain, columns):
+        """The search of domain (its joins, conditions and record rules, so
+        that the database narrows each kind's select to the client's rows)
+        selecting columns(main table) = (keys, aggregates), grouped by the
+        keys"""
+        query = cls.search(domain, order=[], query=True)
+        main = query.columns[0].expression.table
+        keys, aggregates = columns(main)
+        query.columns = keys + aggregates
+        query.group_by = keys
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*query)
+        return cursor
+
+    @classmethod
     def totals(cls, domain):
         """{(currency id, direction): (count, untaxed, tax, total)} of the
         rows the domain finds (the record rules apply), one grouped query"""
-        table = cls.__table__()
-        cursor = Transaction().connection.cursor()
-        query = cls.search(domain, query=True, order=[])
-        amounts = [Sum(cls._fields[n].sql_cast(getattr(table, n)))
-            for n in ('untaxed', 'tax', 'total')]
-        cursor.execute(*table.select(
-                table.currency, table.direction, Count(table.id), *amounts,
-                where=table.id.in_(query),
-                group_by=[table.currency, table.direction]))
+        cursor = cls._aggregate(domain, lambda t: (
+                [t.currency, t.direction],
+                [Count(t.id)] + [Sum(cls._fields[n].sql_cast(Column(t, n)))
+                    for n in ('untaxed', 'tax', 'total')]))
         return {(currency, direction): (count, *map(_money, amounts))
             for currency, direction, count, *amounts in cursor}
 
@@ -251,19 +261,13 @@ class ReportLine(ModelSQL, ModelView):
     def grouped(cls, domain, key):
         """{(key, direction): (count, untaxed, total)} of the rows the domain
         finds: key is 'month' (of the date) or 'payment_method'"""
-        table = cls.__table__()
-        cursor = Transaction().connection.cursor()
-        query = cls.search(domain, query=True, order=[])
-        if key == 'month':
-            column = Extract('MONTH', table.date)
-        else:
-            column = table.payment_method
-        cursor.execute(*table.select(column, table.direction,
-                Count(table.id),
+        def columns(table):
+            column = (Extract('MONTH', table.date) if key == 'month'
+                else table.payment_method)
+            return [column, table.direction], [Count(table.id),
                 Sum(cls.untaxed.sql_cast(table.untaxed)),
-                Sum(cls.total.sql_cast(table.total)),
-                where=table.id.in_(query),
-                group_by=[column, table.direction]))
+                Sum(cls.total.sql_cast(table.total))]
+        cursor = cls._aggregate(domain, columns)
         return {(int(k) if key == 'month' else k, direction): (
                 count, _money(untaxed), _money(total))
             for k, direction, count, untaxed, total in cursor}
