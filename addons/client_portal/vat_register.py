@@ -13,21 +13,11 @@ from trytond.pyson import Bool, Eval, If
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateView, Wizard
 
+from .vat_register_sales import (
+    SalesRows, address_text, chunks, converter, tax_number)
 from .vat_register_sheet import (
-    OTHER, REGISTERS, ZERO, Row, round_cent, rate_code, register_xlsx, words)
-
-
-def _address_text(address):
-    if not address:
-        return None
-    city = ' '.join(filter(None, [address.postal_code, address.city]))
-    return ', '.join(filter(None, [address.street_single_line, city])) or None
-
-
-def _tax_number(identifier):
-    if not identifier:
-        return None
-    return getattr(identifier, 'code_compact', None) or identifier.code
+    OTHER, REGISTERS, ZERO, Row, natural_key, rate_code, register_xlsx,
+    words)
 
 
 def _payment(invoice):
@@ -37,23 +27,6 @@ def _payment(invoice):
     if invoice.payment_lines:
         return 'partly_paid', None
     return 'unpaid', None
-
-
-def _converter(rate, currency, company, date):
-    """Amounts in the document's currency to PLN: at its NBP rate, else (no
-    rate stored or found) as Tryton's books convert them on its date"""
-    pool = Pool()
-    Currency = pool.get('currency.currency')
-    if currency == company.currency:
-        return lambda amount: amount
-    if rate:
-        return lambda amount: round_cent(amount * rate)
-
-    def convert(amount):
-        with Transaction().set_context(date=date):
-            return Currency.compute(currency, amount, company.currency,
-                round=True)
-    return convert
 
 
 def _rates(taxes, lines, convert):
@@ -120,7 +93,7 @@ class VatRegisterResult(ModelView):
     filename = fields.Char("File Name", readonly=True)
 
 
-class VatRegister(Wizard):
+class VatRegister(SalesRows, Wizard):
     "VAT Registers"
     __name__ = 'portal.vat_register'
 
@@ -160,13 +133,12 @@ class VatRegister(Wizard):
 
     @classmethod
     def rows(cls, register, company, from_date, to_date, client=None):
-        "The register's Rows of the period, in the register's order"
+        """The register's Rows of the period in the register's order, built
+        and marked with their KSeF numbers a chunk at a time as they are
+        read: a year's are never all in memory"""
         if register == 'sales':
-            rows = cls.sales_rows(company, from_date, to_date, client)
-        else:
-            rows = cls.purchase_rows(company, from_date, to_date, client)
-        cls._set_ksef(rows)
-        return sorted(rows, key=Row.sort_key)
+            return cls.sales_rows(company, from_date, to_date, client)
+        return cls.purchase_rows(company, from_date, to_date, client)
 
     @classmethod
     def _set_ksef(cls, rows):
@@ -180,68 +152,7 @@ class VatRegister(Wizard):
             row.corrected_ksef = ', '.join(filter(None,
                     (markers.get(d) for d, _, _ in row.corrected)))
 
-    # --- sales -----------------------------------------------------------
-
-    @classmethod
-    def sales_rows(cls, company, from_date, to_date, client=None):
-        """The firm's posted customer invoices issued in the period: the
-        clients' own invoices and corrections, and the firm's invoices"""
-        Invoice = Pool().get('account.invoice')
-        domain = [
-            ('company', '=', company.id),
-            ('type', '=', 'out'),
-            ('state', 'in', ['posted', 'paid']),
-            ('invoice_date', '>=', from_date),
-            ('invoice_date', '<=', to_date),
-            ['OR', ('portal_kind', '=', None),
-                ('portal_kind', 'in', ['invoice', 'correction'])],
-            ]
-        if client:
-            domain.append(['OR', ('portal_issuer', '=', client.id),
-                    [('portal_issuer', '=', None),
-                        ('party', '=', client.id)]])
-        return [cls._sales_row(i) for i in Invoice.search(domain)]
-
-    @classmethod
-    def _sales_row(cls, invoice):
-        rate = cls._invoice_rate(invoice)
-        convert = _converter(rate and rate[0], invoice.currency,
-            invoice.company, invoice.invoice_date)
-        corrected = cls._corrected_invoices(invoice)
-        status, paid_date = _payment(invoice)
-        address = invoice.invoice_address or invoice.party.address_get(
-            type='invoice')
-        party = invoice.party
-        row = Row(
-            document=invoice,
-            date=invoice.invoice_date,
-            kind=cls._kind(invoice, corrected),
-            number=invoice.number,
-            issue_date=invoice.invoice_date,
-            sale_date=invoice.portal_sale_date or invoice.invoice_date,
-            contractor=party.name,
-            country=address.country.code if address and address.country
-            else None,
-            tax_number=_tax_number(
-                invoice.party_tax_identifier or party.tax_identifier),
-            address=_address_text(address),
-            rates=_rates(invoice.taxes, invoice.lines, convert),
-            currency=invoice.currency.code,
-            currency_amount=invoice.total_amount,
-            stored_vat_pln=invoice.portal_vat_pln if rate else None,
-            gtu=', '.join(sorted({l.portal_gtu for l in invoice.lines
-                        if l.type == 'line' and l.portal_gtu})) or None,
-            mpp=invoice.portal_pdf_split_payment,
-            due_date=invoice.portal_payment_due,
-            payment_method=invoice.portal_payment_method,
-            paid_date=paid_date,
-            status=status,
-            client=invoice.portal_issuer or (
-                party if party.portal_client else None),
-            )
-        row.nbp_rate, row.nbp_table, row.nbp_date = rate or (None,) * 3
-        row.corrected = [(c, c.number, c.invoice_date) for c in corrected]
-        return row
+    # --- invoices (the sales rows: vat_register_sales.py) --------------
 
     @staticmethod
     def _kind(invoice, corrected):
@@ -263,8 +174,6 @@ class VatRegister(Wizard):
         to PLN: the one stored at issue; a correction's is the corrected
         invoice's; else, as the firm's own PDF and FA(3) convert, the rate
         of the last day before the issue date"""
-        pool = Pool()
-        Rate = pool.get('currency.currency.rate')
         if invoice.currency == invoice.company.currency:
             return None
         if invoice.portal_nbp_rate:
@@ -274,6 +183,13 @@ class VatRegister(Wizard):
             rate = cls._invoice_rate(original)
             if rate:
                 return rate
+        return cls._pln_rate(invoice)
+
+    @staticmethod
+    def _pln_rate(invoice):
+        """(rate, NBP table, rate date) of the last day before the invoice's
+        issue date, None without one"""
+        Rate = Pool().get('currency.currency.rate')
         if invoice.portal_pln_rate:
             mid, date = invoice.portal_pln_rate
             rates = Rate.search([
@@ -288,7 +204,8 @@ class VatRegister(Wizard):
     @classmethod
     def purchase_rows(cls, company, from_date, to_date, client=None):
         """The approved (or paid) cost invoices received in the period, and
-        the firm's other posted supplier invoices booked in it"""
+        the firm's other posted supplier invoices booked in it, a chunk at
+        a time in the register's order"""
         pool = Pool()
         CostInvoice = pool.get('portal.cost.invoice')
         Invoice = pool.get('account.invoice')
@@ -300,27 +217,79 @@ class VatRegister(Wizard):
             ]
         if client:
             domain.append(('client', '=', client.id))
-        rows = [cls._cost_row(c) for c in CostInvoice.search(domain)]
-        if client:
+        keys = cls._cost_keys(domain)
+        if not client:
             # The firm's own purchases belong to no client
-            return rows
-        invoices = Invoice.search([
-                ('company', '=', company.id),
-                ('type', '=', 'in'),
-                ('state', 'in', ['posted', 'paid']),
-                ['OR',
-                    [('accounting_date', '>=', from_date),
-                        ('accounting_date', '<=', to_date)],
-                    [('accounting_date', '=', None),
-                        ('invoice_date', '>=', from_date),
-                        ('invoice_date', '<=', to_date)]],
-                ])
-        behind_costs = {c.invoice for c in CostInvoice.search([
-                    ('invoice', 'in', [i.id for i in invoices]),
-                    ])}
-        rows += [cls._supplier_row(i) for i in invoices
-            if i not in behind_costs]
-        return rows
+            keys += cls._supplier_keys(company, from_date, to_date)
+        # Row's sort key; stable, as the rows were sorted once they were
+        # all built: costs first, each in the order of its search
+        keys.sort(key=lambda k: k[:3])
+        for chunk in chunks(keys):
+            costs = {c.id: c for c in CostInvoice.browse(
+                    [k[2] for k in chunk if k[3] == 'cost'])}
+            invoices = {i.id: i for i in Invoice.browse(
+                    [k[2] for k in chunk if k[3] == 'invoice'])}
+            rows = [cls._cost_row(costs[id_]) if kind == 'cost'
+                else cls._supplier_row(invoices[id_])
+                for _, _, id_, kind in chunk]
+            cls._set_ksef(rows)
+            yield from rows
+
+    @staticmethod
+    def _cost_keys(domain):
+        "[(receipt date, natural key, id, 'cost')] of the cost invoices"
+        CostInvoice = Pool().get('portal.cost.invoice')
+        cost = CostInvoice.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*CostInvoice.search(domain, query=True))
+        ids = [r[0] for r in cursor]
+        keys = {}
+        for chunk in chunks(ids):
+            cursor.execute(*cost.select(cost.id, cost.receipt_date,
+                    cost.number, where=fields.SQL_OPERATORS['in'](
+                        cost.id, chunk)))
+            keys.update((id_, (date, natural_key(number), id_, 'cost'))
+                for id_, date, number in cursor)
+        return [keys[i] for i in ids]
+
+    @staticmethod
+    def _supplier_keys(company, from_date, to_date):
+        """[(booking date, natural key, id, 'invoice')] of the firm's
+        posted supplier invoices booked in the period that no cost invoice
+        stands behind"""
+        pool = Pool()
+        CostInvoice = pool.get('portal.cost.invoice')
+        Invoice = pool.get('account.invoice')
+        invoice = Invoice.__table__()
+        cost = CostInvoice.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*Invoice.search([
+                    ('company', '=', company.id),
+                    ('type', '=', 'in'),
+                    ('state', 'in', ['posted', 'paid']),
+                    ['OR',
+                        [('accounting_date', '>=', from_date),
+                            ('accounting_date', '<=', to_date)],
+                        [('accounting_date', '=', None),
+                            ('invoice_date', '>=', from_date),
+                            ('invoice_date', '<=', to_date)]],
+                    ], query=True))
+        ids = [r[0] for r in cursor]
+        keys = {}
+        for chunk in chunks(ids):
+            cursor.execute(*cost.select(cost.invoice, where=cost.id.in_(
+                        CostInvoice.search([('invoice', 'in', chunk)],
+                            order=[], query=True))))
+            behind_costs = {r[0] for r in cursor}
+            cursor.execute(*invoice.select(invoice.id,
+                    invoice.accounting_date, invoice.invoice_date,
+                    invoice.reference, invoice.number,
+                    where=fields.SQL_OPERATORS['in'](invoice.id, chunk)))
+            keys.update((id_, (booked or issued,
+                        natural_key(reference or number), id_, 'invoice'))
+                for id_, booked, issued, reference, number in cursor
+                if id_ not in behind_costs)
+        return [keys[i] for i in ids if i in keys]
 
     @classmethod
     def _cost_row(cls, cost):
@@ -328,7 +297,7 @@ class VatRegister(Wizard):
         foreign = cost.currency != cost.company.currency
         rate = (cost.nbp_rate, cost.nbp_table, cost.nbp_date) \
             if foreign and cost.nbp_rate else None
-        convert = _converter(rate and rate[0], cost.currency, cost.company,
+        convert = converter(rate and rate[0], cost.currency, cost.company,
             cost.receipt_date)
         supplier = cost.supplier
         address = supplier.address_get(type='invoice')
@@ -344,9 +313,9 @@ class VatRegister(Wizard):
             contractor=supplier.name,
             country=address.country.code if address and address.country
             else None,
-            tax_number=_tax_number(supplier.tax_identifier)
+            tax_number=tax_number(supplier.tax_identifier)
             or cost.supplier_tax_number,
-            address=_address_text(address),
+            address=address_text(address),
             # The firm's posted supplier invoice: the amounts Tryton booked
             rates=_rates(invoice.taxes, invoice.lines, convert),
             currency=cost.currency.code,
@@ -367,7 +336,7 @@ class VatRegister(Wizard):
     def _supplier_row(cls, invoice):
         "A supplier invoice of the firm itself, booked on its accounting date"
         rate = cls._invoice_rate(invoice)
-        convert = _converter(rate and rate[0], invoice.currency,
+        convert = converter(rate and rate[0], invoice.currency,
             invoice.company, invoice.invoice_date)
         corrected = cls._corrected_invoices(invoice)
         status, paid_date = _payment(invoice)
@@ -385,9 +354,9 @@ class VatRegister(Wizard):
             contractor=invoice.party.name,
             country=address.country.code if address and address.country
             else None,
-            tax_number=_tax_number(invoice.party_tax_identifier
+            tax_number=tax_number(invoice.party_tax_identifier
                 or invoice.party.tax_identifier),
-            address=_address_text(address),
+            address=address_text(address),
             rates=_rates(invoice.taxes, invoice.lines, convert),
             currency=invoice.currency.code,
             currency_amount=invoice.total_amount,

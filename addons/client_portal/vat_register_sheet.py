@@ -197,14 +197,16 @@ class Row:
         return (self.date, natural_key(self.number), self.document.id)
 
 
-def rate_totals(rows):
-    "{rate code: [net, VAT]} of the rows, in the order of RATES"
-    totals = {}
-    for row in rows:
-        for code, (net, vat) in row.rates.items():
-            total = totals.setdefault(code, [ZERO, ZERO])
-            total[0] += net
-            total[1] += vat
+def add_rates(totals, rates):
+    "Add a row's {rate code: [net, VAT]} to totals"
+    for code, (net, vat) in rates.items():
+        total = totals.setdefault(code, [ZERO, ZERO])
+        total[0] += net
+        total[1] += vat
+
+
+def in_rate_order(totals):
+    "{rate code: [net, VAT]} in the order of RATES"
     return {c: totals[c] for c in RATE_CODES if c in totals}
 
 
@@ -286,12 +288,45 @@ def register_columns(register, language):
 
 
 def register_xlsx(rows, register, language, per_client=True):
-    """The XLSX (bytes) of the register's rows (sorted here): the register
-    with its totals row, then the totals per rate, per client before the
-    firm's when per_client"""
-    rows = sorted(rows, key=Row.sort_key)
+    """The XLSX (bytes) of the register's rows, an iterable of Rows in the
+    register's order (Row.sort_key) read once as they are written: the
+    register with its totals row, then the totals per rate, per client
+    before the firm's when per_client"""
     return xlsx_bytes(lambda book: _write_register(
             book, rows, register, language, per_client))
+
+
+class _Totals:
+    """The summary's figures, added up row by row as the register is
+    written: per rate of the firm and of each client, and the firm's"""
+
+    def __init__(self, per_client):
+        self.per_client = per_client
+        self.rates = {}
+        # {client id or None: [sort key, label, {rate code: [net, VAT]}]}
+        self.clients = {}
+        self.net = self.vat = ZERO
+        self.count = 0
+
+    def add(self, row, no_client):
+        add_rates(self.rates, row.rates)
+        self.net += row.net
+        self.vat += row.vat
+        self.count += 1
+        if self.per_client:
+            client = row.client
+            key = client.id if client else None
+            if key not in self.clients:
+                self.clients[key] = [
+                    (client is None, client.rec_name if client else '',
+                        client.id if client else 0),
+                    client.rec_name if client else no_client, {}]
+            add_rates(self.clients[key][2], row.rates)
+
+    def per_clients(self):
+        "[(label, {rate code: [net, VAT]})] of the clients in their order"
+        return [(label, rates) for _, label, rates in sorted(
+                self.clients.values(), key=lambda c: c[0])]
 
 
 def _write_register(book, rows, register, language, per_client):
@@ -303,6 +338,7 @@ def _write_register(book, rows, register, language, per_client):
     # four to six decimals
     rate_format = book.book.add_format({'num_format': NBP_RATE_FORMAT})
     totals = [ZERO if c.kind == 'total' else None for c in columns]
+    summed = _Totals(per_client)
     for lp, row in enumerate(rows, 1):
         values = [lp] + [c.value(row) for c in columns[1:]]
         for i, column in enumerate(columns):
@@ -314,26 +350,19 @@ def _write_register(book, rows, register, language, per_client):
                     rate_format)
                 values[i] = None
         sheet.write(values)
+        summed.add(row, w['no_client'])
     sheet.write([w['total']] + totals[1:], bold=True)
 
     summary = book.sheet(w['summary'],
         [w['client'], w['rate'], w['net'], w['vat'], w['gross'], w['count']],
         [30, 16, 14, 13, 14, 10])
 
-    def write_rates(label, of_rows, bold=False):
-        for code, (net, vat) in rate_totals(of_rows).items():
+    def write_rates(label, rates, bold=False):
+        for code, (net, vat) in in_rate_order(rates).items():
             summary.write([label, rate_label(code, language), net, vat,
                     net + vat, None], bold=bold)
-    if per_client:
-        clients = {}
-        for row in rows:
-            clients.setdefault(row.client, []).append(row)
-        for client in sorted(clients, key=lambda c: (
-                    c is None, c.rec_name if c else '', c.id if c else 0)):
-            write_rates(client.rec_name if client else w['no_client'],
-                clients[client])
-    write_rates(w['total'], rows, bold=True)
-    net = sum((r.net for r in rows), ZERO)
-    vat = sum((r.vat for r in rows), ZERO)
-    summary.write([w['total'], w['total'], net, vat, net + vat, len(rows)],
-        bold=True)
+    for label, rates in summed.per_clients():
+        write_rates(label, rates)
+    write_rates(w['total'], summed.rates, bold=True)
+    summary.write([w['total'], w['total'], summed.net, summed.vat,
+            summed.net + summed.vat, summed.count], bold=True)

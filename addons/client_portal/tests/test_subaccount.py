@@ -246,3 +246,84 @@ class SubaccountTestCase(CommittedTestCase):
         self.assertEqual(page.opening, sum(amounts[:2]))
         self.assertEqual(page.closing, sum(amounts[:5]))
         self.assertEqual(page.rows[0].balance, sum(amounts[:3]))
+        # The balance chart's points: the end of each day of the period
+        # with movements (the first day had one: no opening point)
+        self.assertEqual(sub.daily_balances(day(40), day(30)), [
+                (day(50 - 5 * n), sum(amounts[:n + 1])) for n in (2, 3, 4)])
+        self.assertEqual(sub.daily_balances(day(42), day(38))[0],
+            (day(42), sum(amounts[:2])))
+
+    @with_transaction()
+    def test_client_ledgers_xlsx(self):
+        "Every sub-account's movements of the period and its balances"
+        import io
+
+        import openpyxl
+
+        from ..subaccount_ledger import ledgers_xlsx
+        firm, client, other, buyer, subaccounts = self._setup()
+        pln, eur = subaccounts[client, 'PLN'], subaccounts[client, 'EUR']
+        for amount, date in [('400', day(20)), ('150.25', day(10))]:
+            invoice = self._issue(firm, client, buyer, day(30), firm.pln)
+            self._pay(firm, invoice, Decimal(amount), pln, date)
+        invoice = self._issue(firm, client, buyer, day(30), firm.eur)
+        self._pay(firm, invoice, Decimal('99'), eur, day(15))
+        content = ledgers_xlsx(list(subaccounts.values()), day(15), TODAY,
+            'en')
+        book = openpyxl.load_workbook(io.BytesIO(content))
+        rows = list(book['Sub-accounts'].iter_rows(min_row=2,
+                values_only=True))
+        pln_rows = [r for r in rows if r[0] == "Alfa sp. z o.o."
+            and r[1] == 'PLN']
+        # Opening (the 400 before the period), the movement, closing
+        self.assertEqual([(r[2].date(), r[5], r[6], r[7]) for r in pln_rows],
+            [(day(15), "Opening balance", None, 400),
+                (day(10), "Money received", 150.25, 550.25),
+                (TODAY, "Closing balance", None, 550.25)])
+        self.assertEqual(book['Sub-accounts'].cell(row=3, column=8)
+            .number_format, '#,##0.00 "EUR"')
+        balances = {(r[0], r[1]): r[2:] for r in book['Balances'].iter_rows(
+                min_row=2, values_only=True)}
+        self.assertEqual(balances["Alfa sp. z o.o.", 'PLN'],
+            (400, 150.25, 0, 550.25, 1))
+        self.assertEqual(balances["Alfa sp. z o.o.", 'EUR'],
+            (0, 99, 0, 99, 1))
+        self.assertEqual(balances["Beta S.A.", 'PLN'], (0, 0, 0, 0, 0))
+        # Each closing balance is the books' balance of the sub-account
+        for (name, code), figures in balances.items():
+            subaccount, = [s for s in subaccounts.values()
+                if s.client.rec_name == name and s.currency.code == code]
+            self.assertEqual(Decimal(str(figures[3])),
+                ledger_sum(subaccount))
+
+    @with_transaction()
+    def test_client_ledgers_wizard_as_a_manager(self):
+        "A manager's file holds the sub-accounts of the manager's clients"
+        import io
+
+        import openpyxl
+
+        from trytond.transaction import check_access
+        pool = Pool()
+        Party = pool.get('party.party')
+        User = pool.get('res.user')
+        ModelData = pool.get('ir.model.data')
+        Ledger = pool.get('portal.subaccount.ledger', type='wizard')
+        firm, client, other, buyer, subaccounts = self._setup()
+        manager, = User.create([{'name': "Marta", 'login': 'marta',
+                    'groups': [('add', [ModelData.get_id('client_portal',
+                                    'group_portal_manager')])],
+                    'companies': [('add', [firm.company.id])],
+                    'company': firm.company.id}])
+        Party.write([client], {'portal_manager': manager.id})
+        with Transaction().set_user(manager.id), check_access(), \
+                Transaction().set_context(company=firm.company.id):
+            session_id, _, _ = Ledger.create()
+            result = Ledger.execute(session_id, {'start': {
+                        'from_date': day(30), 'to_date': TODAY,
+                        'client': None, 'currency': None}}, 'result')
+        content = result['view']['defaults']['file']
+        book = openpyxl.load_workbook(io.BytesIO(content))
+        names = {r[0] for r in book['Balances'].iter_rows(
+                min_row=2, values_only=True)}
+        self.assertEqual(names, {"Alfa sp. z o.o."})
