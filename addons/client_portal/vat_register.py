@@ -190,8 +190,9 @@ class VatRegister(SalesRows, Wizard):
         """(rate, NBP table, rate date) of the last day before the invoice's
         issue date, None without one"""
         Rate = Pool().get('currency.currency.rate')
-        if invoice.portal_pln_rate:
-            mid, date = invoice.portal_pln_rate
+        pln_rate = invoice.portal_pln_rate
+        if pln_rate:
+            mid, date = pln_rate
             rates = Rate.search([
                     ('currency', '=', invoice.currency.id),
                     ('date', '=', date),

@@ -21,7 +21,7 @@ from .vat_register_sheet import round_cent
 
 # Invoices read, marked with their KSeF numbers and written before the next
 # ones are read: the memory of a chunk, never of the period
-CHUNK = 1000
+CHUNK = 250
 LINE_ORIGIN = 'account.invoice.line'
 INVOICE_COLUMNS = ['id', 'number', 'invoice_date', 'currency', 'party',
     'invoice_address', 'party_tax_identifier', 'state', 'portal_kind',
@@ -61,6 +61,11 @@ def converter(rate, currency, company, date):
     return convert
 
 
+def _same(amount):
+    "An amount in the company's currency (converter's)"
+    return amount
+
+
 def chunks(items, size=CHUNK):
     for start in range(0, len(items), size):
         yield items[start:start + size]
@@ -84,11 +89,14 @@ class _Known:
 
     def __init__(self, company):
         self.company = company
+        self.currency = company.currency.id
+        # {id: (party, name, portal client)}
         self.parties = {}
         self.party_numbers = {}
         self.party_addresses = {}
         self.addresses = {}
         self.identifiers = {}
+        # {id: (currency, code)}
         self.currencies = {}
         self.rate_codes = {}
         # {(currency id, invoice date): (rate, NBP table, rate date)}
@@ -105,14 +113,15 @@ class _Known:
         "The parties, addresses, identifiers and taxes of a chunk"
         self._load(self.parties, 'party.party',
             [i['party'] for i in invoices]
-            + [i['portal_issuer'] for i in invoices], lambda p: p)
+            + [i['portal_issuer'] for i in invoices],
+            lambda p: (p, p.name, p.portal_client))
         self._load(self.addresses, 'party.address',
             [i['invoice_address'] for i in invoices], lambda a: (
                 a.country.code if a.country else None, address_text(a)))
         self._load(self.identifiers, 'party.identifier',
             [i['party_tax_identifier'] for i in invoices], tax_number)
         self._load(self.currencies, 'currency.currency',
-            [i['currency'] for i in invoices], lambda c: c)
+            [i['currency'] for i in invoices], lambda c: (c, c.code))
         self._load(self.rate_codes, 'account.tax',
             [t for v in taxes.values() for t, _, _ in v], rate_code)
 
@@ -125,7 +134,7 @@ class _Known:
         party = invoice['party']
         if party not in self.party_numbers:
             self.party_numbers[party] = tax_number(
-                self.parties[party].tax_identifier)
+                self.parties[party][0].tax_identifier)
         return self.party_numbers[party]
 
     def address(self, invoice):
@@ -134,7 +143,7 @@ class _Known:
             return self.addresses[invoice['invoice_address']]
         party = invoice['party']
         if party not in self.party_addresses:
-            address = self.parties[party].address_get(type='invoice')
+            address = self.parties[party][0].address_get(type='invoice')
             self.party_addresses[party] = (
                 address.country.code if address and address.country
                 else None, address_text(address))
@@ -171,36 +180,37 @@ class _Chunk:
             self.taxes[invoice].append((tax_id, base, amount))
 
     def _read_lines(self, pool):
-        "Their lines of type line: GTU, origins, untaxed, annex 15"
-        line = pool.get('account.invoice.line').__table__()
+        """Their lines: the GTU codes, annex 15 and net without tax of the
+        lines of type line, the origins of all"""
+        Line = pool.get('account.invoice.line')
+        line = Line.__table__()
         line_tax = pool.get('account.invoice.line-account.tax').__table__()
         self.gtu = defaultdict(set)
         self.origins = defaultdict(list)
-        # The amounts of the lines without a tax: Tryton computes them
-        self.untaxed = defaultdict(list)
         self.annex15 = set()
-        self.cursor.execute(*line.select(line.id, line.invoice,
+        untaxed = defaultdict(list)
+        self.cursor.execute(*line.select(line.id, line.invoice, line.type,
                 line.portal_gtu, line.origin, line.portal_annex15,
                 Exists(line_tax.select(Literal(1),
                         where=(line_tax.line == line.id)
                         & (line_tax.tax != Null))),
-                where=_in(line.invoice, self.ids) & (line.type == 'line'),
-                order_by=[line.id]))
-        for id_, invoice, gtu, origin, annex15, taxed in self.cursor:
-            if gtu:
-                self.gtu[invoice].add(gtu)
+                where=_in(line.invoice, self.ids), order_by=[line.id]))
+        for id_, invoice, type_, gtu, origin, annex15, taxed in self.cursor:
             if _origin_line(origin) is not None:
                 self.origins[invoice].append(_origin_line(origin))
-            if not taxed:
-                self.untaxed[invoice].append(id_)
+            if type_ != 'line':
+                continue
+            if gtu:
+                self.gtu[invoice].add(gtu)
             if annex15:
                 self.annex15.add(invoice)
-        untaxed = [i for v in self.untaxed.values() for i in v]
-        if untaxed:
-            Line = pool.get('account.invoice.line')
-            amounts = {l.id: l.amount for l in Line.browse(untaxed)}
-            self.untaxed = {i: sum((amounts[l] for l in v), ZERO)
-                for i, v in self.untaxed.items()}
+            if not taxed:
+                untaxed[invoice].append(id_)
+        # Tryton computes a line's amount
+        amounts = {l.id: l.amount
+            for l in Line.browse([i for v in untaxed.values() for i in v])}
+        self.untaxed = {i: sum((amounts[l] for l in v), ZERO)
+            for i, v in untaxed.items()}
 
     def _read_lines_to_pay(self, pool):
         """Their lines to pay, as Tryton's invoice finds them: maturity,
@@ -349,12 +359,15 @@ class SalesRows:
     @classmethod
     def _sales_row(cls, chunk, known, invoice, mpp):
         id_ = invoice['id']
-        party = known.parties[invoice['party']]
+        party, name, portal_client = known.parties[invoice['party']]
         corrected = chunk.corrected[id_]
         rate = cls._sales_rate(chunk, known, invoice, corrected)
-        currency = known.currencies[invoice['currency']]
-        convert = converter(rate and rate[0], currency, known.company,
-            invoice['invoice_date'])
+        currency, code = known.currencies[invoice['currency']]
+        if invoice['currency'] == known.currency:
+            convert = _same
+        else:
+            convert = converter(rate and rate[0], currency, known.company,
+                invoice['invoice_date'])
         total = chunk.total_amount(invoice)
         if invoice['state'] == 'paid':
             status, paid_date = 'paid', chunk.reconciled(id_)
@@ -379,12 +392,12 @@ class SalesRows:
             number=invoice['number'],
             issue_date=invoice['invoice_date'],
             sale_date=invoice['portal_sale_date'] or invoice['invoice_date'],
-            contractor=party.name,
+            contractor=name,
             country=country,
             tax_number=known.tax_number(invoice),
             address=address,
             rates=rates,
-            currency=currency.code,
+            currency=code,
             currency_amount=total,
             stored_vat_pln=invoice['portal_vat_pln'] if rate else None,
             gtu=', '.join(sorted(chunk.gtu.get(id_, ()))) or None,
@@ -393,8 +406,8 @@ class SalesRows:
             payment_method=invoice['portal_payment_method'],
             paid_date=paid_date,
             status=status,
-            client=known.parties[issuer] if issuer else (
-                party if party.portal_client else None),
+            client=known.parties[issuer][0] if issuer else (
+                party if portal_client else None),
             )
         row.nbp_rate, row.nbp_table, row.nbp_date = rate or (None,) * 3
         row.corrected = corrected
@@ -405,16 +418,20 @@ class SalesRows:
         """The invoice's (rate, NBP table, rate date) as _invoice_rate finds
         it; without one stored nor a corrected invoice, the rate depends on
         the currency and the day only: found once per day"""
-        if invoice['currency'] == known.company.currency.id:
+        if invoice['currency'] == known.currency:
             return None
         if invoice['portal_nbp_rate']:
             return (invoice['portal_nbp_rate'], invoice['portal_nbp_table'],
                 invoice['portal_nbp_date'])
-        # Alone: a record of the chunk would read the chunk's invoices
-        record = chunk.Invoice(invoice['id'])
         if corrected:
-            return cls._invoice_rate(record)
+            # Alone: a record of the chunk would read the chunk's invoices
+            return cls._invoice_rate(chunk.Invoice(invoice['id']))
         key = invoice['currency'], invoice['invoice_date']
         if key not in known.rates:
-            known.rates[key] = cls._pln_rate(record)
+            # An invoice of that currency and day, which is all the rate
+            # reads: not every column of one of them
+            known.rates[key] = cls._pln_rate(chunk.Invoice(
+                    currency=known.currencies[invoice['currency']][0],
+                    company=known.company,
+                    invoice_date=invoice['invoice_date']))
         return known.rates[key]
