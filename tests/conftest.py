@@ -151,6 +151,7 @@ def _build():
     from data_costs import build as build_costs
     result.update(build_costs(firm, result))
     result.update(build_exports(a, b, users))
+    result.update(build_share_links(a, b, users, documents))
     return result
 
 
@@ -164,6 +165,17 @@ def build_exports(a, b, users):
                 'filename': 'report.csv'}
             for key, client in [('a', a), ('b', b)]])
     return {'exports': {'a': exports[0].id, 'b': exports[1].id}}
+
+
+def build_share_links(a, b, users, documents):
+    "A share link of each client's paid document, for the isolation sweep"
+    pool = Pool()
+    ShareLink = pool.get('portal.share.link')
+    Document = pool.get('portal.document')
+    links = {key: ShareLink.create_link(
+            Document(documents[f'{key}_paid']), client, users[key], 7)[0].id
+        for key, client in [('a', a), ('b', b)]}
+    return {'share_links': links}
 
 
 @pytest.fixture

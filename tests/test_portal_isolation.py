@@ -38,6 +38,7 @@ OWNED = {
         id_ for key, id_ in payroll(data)['contracts'].items()
         if key.startswith(other + '_')],
     'export_id': lambda data, other: [data.exports[other]],
+    'share_id': lambda data, other: [data.share_links[other]],
     'bill_id': lambda data, other: [
         id_ for key, id_ in payroll(data)['bills'].items()
         if key.startswith(other + '_')],
@@ -49,8 +50,8 @@ SHARED = {'news_id'}
 # client's parent ids with any id of these.
 NESTED = {'correction_id': 'cost_id'}
 # Arguments that are no record: a static file's name, the unknown path, an
-# export's file format
-NOT_IDS = {'database_name', 'name', 'path', 'format'}
+# export's file format, a share link's token (tests/test_portal_share.py)
+NOT_IDS = {'database_name', 'name', 'path', 'format', 'token'}
 # Routes other modules add to the portal, which the sweep must reach too:
 # the KSeF files (ksef/web.py), payroll_account's pages (web/)
 MODULE_ROUTES = ['invoices/<id:invoice_id>.xml',

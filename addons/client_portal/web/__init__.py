@@ -6,7 +6,8 @@ from . import subaccounts
 from . import costs, cost_corrections
 from . import chat
 from . import reports, report_summaries, exports
+from . import share
 
 __all__ = [access, account, auth, documents, home, not_found, static,
     invoice_editor, invoices, contractors, products, subaccounts, costs,
-    cost_corrections, chat, reports, report_summaries, exports]
+    cost_corrections, chat, reports, report_summaries, exports, share]
