@@ -7,9 +7,11 @@ import hashlib
 import re
 import secrets
 from html import unescape
+from urllib.parse import unquote, urlsplit
 
 from portal_http import Browser, in_transaction, read_only, text
 
+from trytond import config
 from trytond.pool import Pool
 
 GONE = 'This link does not exist, has expired or was revoked.'
@@ -39,8 +41,10 @@ def _share(browser, document_id, days='7'):
     assert response.status_code == 200, text(response)
     url = unescape(re.search(r'id="share-url" value="([^"]+)"',
             response.get_data(as_text=True)).group(1))
-    assert url.startswith('https://localhost/')
-    path = url.removeprefix('https://localhost')
+    # The configured address of the portal ([portal] base_url), as in e-mails
+    base = config.get('portal', 'base_url', default='http://localhost:8000')
+    assert url.startswith(base.rstrip('/') + '/'), url
+    path = urlsplit(url).path
     return path, path.rsplit('/', 1)[1]
 
 
@@ -82,8 +86,9 @@ def test_anonymous_opens_the_shared_document_and_its_pdf(as_a, data):
     # Nothing of the portal or the client beyond the document
     assert 'Alfa' not in text(page)
     links = re.findall(r'href="([^"]+)"', html)
-    assert [l for l in links if '/portal/' in l and 'static/' not in l
-        and not l.endswith('branding.css')] == [f'{path}.pdf']
+    assert [unquote(l) for l in links if '/portal/' in l
+        and 'static/' not in l and not l.endswith('branding.css')] == [
+        f'{path}.pdf']
     pdf = anonymous.get(f'{path}.pdf',
         environ_overrides={'REMOTE_ADDR': '198.51.100.2'})
     assert pdf.status_code == 200

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 from trytond.protocols.wrappers import HTTPStatus
 
+from ..mail import portal_url
 from ..share_link import DEFAULT_DAYS, MAX_DAYS, MIN_DAYS, validity_error
 from .access import client_access, portal_route
 from .documents import document_types, labels
@@ -40,10 +41,11 @@ def share(request, portal, document_id):
             status=HTTPStatus.BAD_REQUEST)
     link, token = ShareLink.create_link(
         document, portal.party, portal.web_user, int(days))
-    # Shown on this response only: the token is not stored
+    # Shown on this response only: the token is not stored. Built from the
+    # configured address, as e-mail links are, never from the request's
+    # Host header
     return _form(portal, document, DEFAULT_DAYS, {}, link=link,
-        url=portal.request.host_url.rstrip('/') + portal.url(
-            f'shared/{token}'))
+        url=portal_url(f'shared/{token}'))
 
 
 @portal_route('/shares/<id:share_id>/revoke', methods=('POST',))
