@@ -135,6 +135,17 @@ class Export(ModelSQL, ModelView):
         return (self.create_date or datetime.datetime.now()) + KEPT
 
 
+class ExportFile(ModelView):
+    """Exported File
+
+    The file a back-office export wizard ends with, to save"""
+    __name__ = 'portal.export.file'
+    __string__ = "Exported File"
+
+    file = fields.Binary("File", filename='filename', readonly=True)
+    filename = fields.Char("File Name", readonly=True)
+
+
 class Cron(metaclass=PoolMeta):
     __name__ = 'ir.cron'
 

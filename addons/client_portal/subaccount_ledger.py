@@ -100,15 +100,6 @@ class LedgerStart(ModelView):
         return Pool().get('ir.date').today()
 
 
-class LedgerResult(ModelView):
-    "Client Ledgers"
-    __name__ = 'portal.subaccount.ledger.result'
-    __string__ = "Client Ledgers File"
-
-    file = fields.Binary("File", filename='filename', readonly=True)
-    filename = fields.Char("File Name", readonly=True)
-
-
 class Ledger(Wizard):
     "Client Ledgers"
     __name__ = 'portal.subaccount.ledger'
@@ -118,8 +109,8 @@ class Ledger(Wizard):
             Button("Cancel", 'end', 'tryton-cancel'),
             Button("Export", 'result', 'tryton-ok', default=True),
             ])
-    result = StateView('portal.subaccount.ledger.result',
-        'client_portal.subaccount_ledger_result_view_form', [
+    result = StateView('portal.export.file',
+        'client_portal.export_file_view_form', [
             Button("Close", 'end', 'tryton-close', default=True),
             ])
 

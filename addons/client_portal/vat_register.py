@@ -84,15 +84,6 @@ class VatRegisterStart(ModelView):
         return first - datetime.timedelta(days=1)
 
 
-class VatRegisterResult(ModelView):
-    "VAT Registers"
-    __name__ = 'portal.vat_register.result'
-    __string__ = "VAT Register File"
-
-    file = fields.Binary("File", filename='filename', readonly=True)
-    filename = fields.Char("File Name", readonly=True)
-
-
 class VatRegister(SalesRows, Wizard):
     "VAT Registers"
     __name__ = 'portal.vat_register'
@@ -102,8 +93,8 @@ class VatRegister(SalesRows, Wizard):
             Button("Cancel", 'end', 'tryton-cancel'),
             Button("Export", 'result', 'tryton-ok', default=True),
             ])
-    result = StateView('portal.vat_register.result',
-        'client_portal.vat_register_result_view_form', [
+    result = StateView('portal.export.file',
+        'client_portal.export_file_view_form', [
             Button("Close", 'end', 'tryton-close', default=True),
             ])
 

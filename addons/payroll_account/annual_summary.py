@@ -171,8 +171,8 @@ class ExportSummary(Wizard):
             Button("Cancel", 'end', 'tryton-cancel'),
             Button("Export", 'result', 'tryton-ok', default=True),
             ])
-    result = StateView('payroll.bill.export.result',
-        'payroll_account.bill_export_result_view_form', [
+    result = StateView('portal.export.file',
+        'client_portal.export_file_view_form', [
             Button("Close", 'end', 'tryton-close', default=True),
             ])
 

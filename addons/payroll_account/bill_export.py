@@ -201,14 +201,6 @@ class ExportStart(ModelView):
             self.contractor = None
 
 
-class ExportResult(ModelView):
-    "Export Payroll Bills"
-    __name__ = 'payroll.bill.export.result'
-
-    file = fields.Binary("File", filename='filename', readonly=True)
-    filename = fields.Char("File Name", readonly=True)
-
-
 class Export(Wizard):
     "Export Payroll Bills"
     __name__ = 'payroll.bill.export'
@@ -218,8 +210,8 @@ class Export(Wizard):
             Button("Cancel", 'end', 'tryton-cancel'),
             Button("Export", 'result', 'tryton-ok', default=True),
             ])
-    result = StateView('payroll.bill.export.result',
-        'payroll_account.bill_export_result_view_form', [
+    result = StateView('portal.export.file',
+        'client_portal.export_file_view_form', [
             Button("Close", 'end', 'tryton-close', default=True),
             ])
 
