@@ -21,7 +21,7 @@ from trytond.pool import Pool
 from trytond.pyson import Eval, If
 from trytond.transaction import Transaction
 
-from .report_line import _money
+from .report_line import SummedAmounts
 
 ONE_DAY = datetime.timedelta(days=1)
 # The periods of a row: the chosen one and the two it is compared with
@@ -133,10 +133,11 @@ def _order_percent(name):
     return order
 
 
-class ComparisonMixin:
+class ComparisonMixin(SummedAmounts):
     """The figures of a row: income, costs and result of the period, of
     the previous one and of the year before, and their changes"""
     __slots__ = ()
+    _summed_amounts = AMOUNTS
 
     company = fields.Many2One('company.company', "Company", readonly=True)
     manager = fields.Many2One('res.user', "Manager", readonly=True)
@@ -244,16 +245,6 @@ class ComparisonMixin:
                 columns.append((figure('', name) - figure(period, name)
                         ).as_(name + suffix))
         return sums.select(*columns)
-
-    @classmethod
-    def read(cls, ids, fields_names):
-        rows = super().read(ids, fields_names)
-        # SQLite sums numbers as floats: back to the grosz
-        for row in rows:
-            for name in AMOUNTS:
-                if row.get(name) is not None:
-                    row[name] = _money(row[name])
-        return rows
 
     @classmethod
     def get_percent(cls, rows, names):

@@ -8,17 +8,18 @@ from trytond.model import ModelSQL, ModelView, fields
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
 
-from .report_line import _money
+from .report_line import SummedAmounts
 
 AMOUNTS = ['not_due', 'overdue', 'credit', 'balance']
 
 
-class Outstanding(ModelSQL, ModelView):
+class Outstanding(SummedAmounts, ModelSQL, ModelView):
     """Outstanding Balance
 
     The documents a client has not settled in a currency: owed and not
     yet due, overdue, the open credit notes and the balance"""
     __name__ = 'portal.report.outstanding'
+    _summed_amounts = AMOUNTS
     __string__ = "Outstanding Balance"
 
     company = fields.Many2One('company.company', "Company", readonly=True)
@@ -72,13 +73,3 @@ class Outstanding(ModelSQL, ModelView):
                 *(columns[n].as_(n) for n in AMOUNTS + ['overdue_count']),
                 where=condition,
                 group_by=keys)
-
-    @classmethod
-    def read(cls, ids, fields_names):
-        rows = super().read(ids, fields_names)
-        # SQLite sums numbers as floats: back to the grosz
-        for row in rows:
-            for name in AMOUNTS:
-                if row.get(name) is not None:
-                    row[name] = _money(row[name])
-        return rows

@@ -47,6 +47,22 @@ ROW_COLUMNS = ['id', 'date', 'kind', 'direction', 'number', 'counterparty',
     'origin']
 
 
+class SummedAmounts:
+    """An SQL view of sums: the amounts named in _summed_amounts read back
+    to the grosz (SQLite sums Numeric columns as floats)"""
+    __slots__ = ()
+    _summed_amounts = ()
+
+    @classmethod
+    def read(cls, ids, fields_names):
+        rows = super().read(ids, fields_names)
+        for row in rows:
+            for name in cls._summed_amounts:
+                if row.get(name) is not None:
+                    row[name] = _money(row[name])
+        return rows
+
+
 class Row(NamedTuple):
     "A report row as the pages and the files show it"
     id: int

@@ -1,7 +1,6 @@
 """What a PIT-11 needs per contractor and year: the issued and paid bills
 summed per client, contractor, year of the bill's date and contract kind
 (mandate and specific work are separate rows of the PIT-11)."""
-from decimal import Decimal
 
 from sql import Column
 from sql.aggregate import Count, Min, Sum
@@ -13,11 +12,11 @@ from trytond.pool import Pool
 from trytond.pyson import Bool, Eval, If
 from trytond.wizard import Button, StateView, Wizard
 
+from client_portal.report_line import SummedAmounts
 from client_portal.spreadsheet import xlsx_bytes
 
 from .bill_export import (
     component_labels, component_totals, identity, user_language, words)
-from .calculation import GROSZ
 from .contract_template import KINDS
 
 # The sums of the summary, in the order of its list and export
@@ -25,12 +24,13 @@ AMOUNTS = ['gross', 'under26_relief', 'kup', 'social_contractor', 'health',
     'pit', 'net']
 
 
-class AnnualSummary(ModelSQL, ModelView):
+class AnnualSummary(SummedAmounts, ModelSQL, ModelView):
     """Payroll Annual Summary
 
     The bills of a contractor for a client in a year and a contract kind:
     the figures of the PIT-11"""
     __name__ = 'payroll.annual.summary'
+    _summed_amounts = AMOUNTS
 
     company = fields.Many2One('company.company', "Company", readonly=True)
     client = fields.Many2One('party.party', "Client", readonly=True)
@@ -96,17 +96,6 @@ class AnnualSummary(ModelSQL, ModelView):
             .select(*columns,
                 where=bill.state.in_(['issued', 'paid']),
                 group_by=keys))
-
-    @classmethod
-    def read(cls, ids, fields_names):
-        rows = super().read(ids, fields_names)
-        # SQLite sums numbers as floats: back to the grosz
-        for row in rows:
-            for name in AMOUNTS:
-                value = row.get(name)
-                if value is not None and not isinstance(value, Decimal):
-                    row[name] = Decimal(str(value)).quantize(GROSZ)
-        return rows
 
     def get_pesel(self, name):
         return identity(self.contractor)
