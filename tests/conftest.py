@@ -20,7 +20,7 @@ from trytond import config  # noqa: E402
 from trytond.pool import Pool  # noqa: E402
 
 from scripts.mailsink import MailSink  # noqa: E402
-from portal_http import DB, PASSWORD, Browser  # noqa: E402
+from portal_http import DB, PASSWORD, Browser, in_transaction  # noqa: E402
 
 
 def pytest_collection_modifyitems(items):
@@ -152,7 +152,44 @@ def _build():
     result.update(build_costs(firm, result))
     result.update(build_exports(a, b, users))
     result.update(build_share_links(a, b, users, documents))
+    last = _last_notification()
+    from data_archive import build_archive
+    from data_decisions import build_decisions
+    from data_requests import build_requests
+    result.update(build_decisions(firm, a, b))
+    result.update(build_archive(a, b, users))
+    result.update(build_requests(a, b, users))
+    # Their steps' cards (a proforma, files, replies) would push the ones
+    # the home page's tests read off its first cards; each test makes the
+    # cards it checks
+    _drop_notifications_after(last)
     return result
+
+
+def _last_notification():
+    Notification = Pool().get('portal.notification')
+    last = Notification.search([], order=[('id', 'DESC')], limit=1)
+    return last[0].id if last else 0
+
+
+def _drop_notifications_after(last):
+    Notification = Pool().get('portal.notification')
+    Notification.delete(Notification.search([('id', '>', last)]))
+
+
+@pytest.fixture(autouse=True, scope='module')
+def notifications_as_found(request):
+    """Each HTTP test module leaves the clients' notification cards as it
+    found them: the home page shows the latest few, and the cards one
+    module's steps make would push out those another module checks"""
+    if os.path.dirname(str(request.node.path)) != os.path.join(ROOT, 'tests'):
+        # The browser tests' own server and the emulators' tests
+        yield
+        return
+    request.getfixturevalue('data')
+    last = in_transaction(_last_notification)
+    yield
+    in_transaction(_drop_notifications_after, last)
 
 
 def build_exports(a, b, users):

@@ -185,14 +185,16 @@ def _delete_notifications(ids):
 
 def test_home_statements_do_not_grow_with_notifications(
         as_a, data, monkeypatch):
-    "The cards are read in one go: the documents' numbers, not the rows"
+    """The cards are read in one go: the documents' numbers, not the rows,
+    and no query for a kind of record no card links to"""
     before = statements_of(as_a, '', monkeypatch)
     added = in_transaction(_add_notifications, data.clients['a'], 8)
     try:
         after = statements_of(as_a, '', monkeypatch)
     finally:
         in_transaction(_delete_notifications, added)
-    assert len(after) == len(before), '\n'.join(after)
+    # A kind of card costs one query at most, whatever the number of cards
+    assert len(after) <= len(before), '\n'.join(after)
     documents = [s for s in after if 'FROM "portal_document"' in s
         and 'SUM(' not in s]
     assert len(documents) == 1, documents

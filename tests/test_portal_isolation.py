@@ -16,7 +16,7 @@ from trytond.wsgi import app
 OWNED = {
     'document_id': lambda data, other: [
         id_ for key, id_ in data.documents.items()
-        if key.startswith(other + '_')],
+        if key.startswith(other + '_')] + [data.proformas[other]],
     'notification_id': lambda data, other: data.notifications[other],
     'invoice_id': lambda data, other: [
         id_ for key, id_ in data.outgoing.items()
@@ -39,6 +39,13 @@ OWNED = {
         if key.startswith(other + '_')],
     'export_id': lambda data, other: [data.exports[other]],
     'share_id': lambda data, other: [data.share_links[other]],
+    'request_id': lambda data, other: [data.requests[other]],
+    'folder_id': lambda data, other: [
+        id_ for key, id_ in data.archive_folders.items()
+        if key.startswith(other + '_')],
+    'archive_file_id': lambda data, other: [
+        id_ for key, id_ in data.archive_files.items()
+        if key.startswith(other + '_')],
     'bill_id': lambda data, other: [
         id_ for key, id_ in payroll(data)['bills'].items()
         if key.startswith(other + '_')],
@@ -48,7 +55,7 @@ SHARED = {'news_id'}
 # Arguments of records reached under another argument's record, which the
 # route checks first: a cost invoice's correction. The sweep pairs the other
 # client's parent ids with any id of these.
-NESTED = {'correction_id': 'cost_id'}
+NESTED = {'attachment_id': 'request_id', 'correction_id': 'cost_id'}
 # Arguments that are no record: a static file's name, the unknown path, an
 # export's file format, a share link's token (tests/test_portal_share.py)
 NOT_IDS = {'database_name', 'name', 'path', 'format', 'token'}

@@ -1,6 +1,7 @@
-"""The firm's documents of a client (invoices, credit notes, payroll
-bills) as Offers of the client's company, staged by their state."""
-from trytond.pool import PoolMeta
+"""The firm's documents of a client (invoices, credit notes, proformas,
+payroll bills) as Offers of the client's company, staged by their state
+or, for a proforma, by the client's decision."""
+from trytond.pool import Pool, PoolMeta
 
 from .sync import Payload, Synced, client_link, money, product_rows
 
@@ -13,6 +14,11 @@ class Document(Synced, metaclass=PoolMeta):
         return 'document'
 
     def bitrix_status(self):
+        # An open proforma the client accepted or declined moves to the
+        # decision's stage
+        if (self.document_type == 'proforma' and self.state == 'issued'
+                and self.acceptance in {'accepted', 'declined'}):
+            return self.acceptance
         return self.state
 
     def bitrix_client(self):
@@ -41,3 +47,15 @@ class Document(Synced, metaclass=PoolMeta):
             closedate=(self.due_date or self.date).isoformat())
         return Payload(mapping.entity_type_id, fields,
             rows=product_rows(lines))
+
+
+class Decision(metaclass=PoolMeta):
+    __name__ = 'portal.document.decision'
+
+    @classmethod
+    def decided(cls, decisions):
+        super().decided(decisions)
+        Outbox = Pool().get('bitrix.outbox')
+        # The decision is no field of the document: its stage changes
+        # without a write that Synced would see
+        Outbox.enqueue(list({d.document for d in decisions}))

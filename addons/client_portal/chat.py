@@ -7,23 +7,23 @@ other side (the manager by a Tryton notification, the client by a portal
 notification card). Replies the client has not read for EMAIL_DELAY are
 e-mailed by a cron, once."""
 import datetime
-import json
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 
-from sql import Literal, Null
-from sql.conditionals import Case
+from sql import Null
 
 from trytond.exceptions import UserError
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool, PoolMeta
-from trytond.pyson import Eval, PYSONEncoder
+from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
-from .mail import portal_url, send_portal_email
+from .authored import ToTheFirm
+from .mail import client_recipients, portal_url, send_portal_email
+from .staff_notification import notify_staff
 
 MAX_LENGTH = 4000
 EMAIL_DELAY = datetime.timedelta(minutes=10)
@@ -49,7 +49,7 @@ def body_error(body):
             length=len(body), max=MAX_LENGTH)
 
 
-class Message(ModelSQL, ModelView):
+class Message(ToTheFirm, ModelSQL, ModelView):
     "Chat Message"
     __name__ = 'portal.chat.message'
 
@@ -106,54 +106,6 @@ class Message(ModelSQL, ModelView):
     def default_emailed():
         return False
 
-    def get_rec_name(self, name):
-        return f"{self.party.rec_name}: {' '.join(self.body.split())[:40]}"
-
-    def get_date(self, name):
-        return self.create_date
-
-    @classmethod
-    def order_date(cls, tables):
-        table, _ = tables[None]
-        return [table.create_date]
-
-    def get_author_name(self, name):
-        # The names of the firm's users and of the client's own users are
-        # what each side sees of the other: read whoever asks
-        with without_check_access():
-            if self.author == 'staff':
-                return self.user.rec_name if self.user else None
-            if self.web_user:
-                return self.web_user.full_name or self.web_user.email
-
-    def get_manager(self, name):
-        with without_check_access():
-            manager = self.party.portal_manager
-            return manager.id if manager else None
-
-    @classmethod
-    def search_manager(cls, name, clause):
-        return [('party.portal_manager',) + tuple(clause[1:])]
-
-    def get_unread(self, name):
-        return self.author == 'client' and self.read_at is None
-
-    @classmethod
-    def search_unread(cls, name, clause):
-        _, operator, value = clause[:3]
-        unread = [('author', '=', 'client'), ('read_at', '=', None)]
-        if (operator == '=') == bool(value):
-            return unread
-        return ['OR', ('author', '!=', 'client'), ('read_at', '!=', None)]
-
-    @classmethod
-    def order_unread(cls, tables):
-        table, _ = tables[None]
-        return [Case(
-                ((table.author == 'client') & (table.read_at == Null),
-                    Literal(1)),
-                else_=Literal(0))]
-
     @classmethod
     def check_modification(cls, mode, messages, values=None, external=False):
         super().check_modification(mode, messages, values=values,
@@ -180,49 +132,21 @@ class Message(ModelSQL, ModelView):
 
     @classmethod
     def _notify_staff(cls, messages):
-        """One Tryton notification per client to its manager (the portal
-        heads when it has none), opening the client's chat"""
-        pool = Pool()
-        Notification = pool.get('res.notification')
-        ModelData = pool.get('ir.model.data')
-        ActWindow = pool.get('ir.action.act_window')
-        User = pool.get('res.user')
-        if not messages:
-            return
+        """One Tryton notification per client to its manager, opening the
+        client's chat"""
         by_party = defaultdict(list)
         for message in messages:
             by_party[message.party].append(message)
-        encoder = PYSONEncoder()
-        with without_check_access():
-            action = ActWindow(ModelData.get_id(
-                    'client_portal', 'act_chat_message_form')).action.id
-            heads = None
-            values = []
-            for party, posted in by_party.items():
-                users = [party.portal_manager]
-                if not party.portal_manager:
-                    if heads is None:
-                        heads = User.search([('groups', '=',
-                                    ModelData.get_id('client_portal',
-                                        'group_portal_head'))])
-                    users = heads
-                for user in users:
-                    language = user.language.code if user.language else None
-                    with Transaction().set_context(language=language):
-                        label = gettext('client_portal.msg_chat_notification',
-                            client=party.rec_name)
-                    values.append({
-                            'user': user.id,
-                            'label': label,
-                            'description': ' '.join(
-                                posted[-1].body.split())[:200],
-                            'action': action,
-                            'action_value': json.dumps({
-                                    'pyson_domain': encoder.encode(
-                                        [('party', '=', party.id)]),
-                                    }),
-                            })
-            Notification.create(values)
+        items = []
+        for party, posted in by_party.items():
+            def label(party=party):
+                return gettext('client_portal.msg_chat_notification',
+                    client=party.rec_name)
+            with without_check_access():
+                manager = party.portal_manager
+            items.append((manager, label, posted[-1].body,
+                    [('party', '=', party.id)]))
+        notify_staff(items, 'act_chat_message_form')
 
     @classmethod
     def _notify_clients(cls, messages):
@@ -361,14 +285,11 @@ class Message(ModelSQL, ModelView):
             by_party[reply.party].append(reply)
         sent = []
         for party, unread in by_party.items():
-            users = [u for u in party.portal_users if u.active and u.email]
-            if not users:
+            recipients, language = client_recipients(party)
+            if not recipients:
                 # Nobody to tell: the replies wait on the portal
                 continue
-            languages = Counter(u.portal_language or 'pl' for u in users)
-            language = languages.most_common(1)[0][0]
-            sent.append(send_portal_email('chat_reply',
-                    ', '.join(u.email for u in users), language,
+            sent.append(send_portal_email('chat_reply', recipients, language,
                     party=party, count=len(unread),
                     author=unread[-1].author_name, link=portal_url('chat')))
         cls.write(replies, {'emailed': True})

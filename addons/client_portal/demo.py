@@ -739,6 +739,12 @@ def build_demo(today=None):
     # Its suppliers' invoices, registered with their scans
     from .demo_costs import create_cost_invoices
     firm.costs = create_cost_invoices(firm, firm.startup)
+    from .demo_decisions import create_decisions
+    firm.decisions = create_decisions(firm, firm.startup)
+    from .demo_archive import create_archive
+    firm.archive = create_archive(firm, firm.startup)
+    from .demo_requests import create_requests
+    firm.requests = create_requests(firm, firm.startup)
     Notification.notify_overdue()
     return firm
 

@@ -1,6 +1,7 @@
 """The portal's e-mails: Jinja2 templates under templates/email/, each an
 HTML page and a plain-text twin, sent when the transaction commits."""
 import html
+from collections import Counter
 from email.message import EmailMessage
 
 from trytond import config
@@ -48,3 +49,14 @@ def send_portal_email(name, recipient, language, **context):
     msg['To'] = recipient
     send_message_transactional(msg)
     return msg
+
+
+def client_recipients(party):
+    """The client's active users with an address, as one To header, and
+    the language most of them read; (None, None) without any"""
+    users = [u for u in party.portal_users if u.active and u.email]
+    if not users:
+        return None, None
+    languages = Counter(u.portal_language or 'pl' for u in users)
+    return (', '.join(u.email for u in users),
+        languages.most_common(1)[0][0])

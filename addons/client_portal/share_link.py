@@ -17,6 +17,9 @@ from trytond.model.exceptions import AccessError
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Bool, Eval
 from trytond.transaction import Transaction, without_check_access
+from trytond.wizard import Button, StateTransition, StateView, Wizard
+
+from .mail import portal_url
 
 MIN_DAYS, MAX_DAYS, DEFAULT_DAYS = 1, 30, 7
 # 256 bits: 43 URL-safe characters
@@ -60,7 +63,11 @@ class ShareLink(ModelSQL, ModelView):
     client = fields.Many2One('party.party', "Client", required=True,
         readonly=True, ondelete='CASCADE')
     created_by = fields.Many2One('web.user', "Created By", readonly=True,
-        ondelete='SET NULL')
+        ondelete='SET NULL',
+        states={'invisible': ~Eval('created_by')})
+    created_by_staff = fields.Many2One('res.user', "Created By (Staff)",
+        readonly=True, ondelete='SET NULL',
+        states={'invisible': ~Eval('created_by_staff')})
     token_hash = fields.Char("Token Hash", required=True, readonly=True,
         strip=False)
     expires_at = fields.Timestamp("Expires", required=True, readonly=True)
@@ -134,9 +141,10 @@ class ShareLink(ModelSQL, ModelView):
                             'client_portal.msg_share_link_document'))
 
     @classmethod
-    def create_link(cls, document, client, web_user, days):
+    def create_link(cls, document, client, web_user, days, staff=None):
         """A new link to the document valid for days, and its token: the
-        only time the token is known"""
+        only time the token is known. The client's portal user creates it,
+        or a member of staff (a res.user) from the back office"""
         error = validity_error(days)
         if error:
             raise UserError(error)
@@ -145,6 +153,7 @@ class ShareLink(ModelSQL, ModelView):
                     'document': str(document),
                     'client': client.id,
                     'created_by': web_user.id if web_user else None,
+                    'created_by_staff': staff.id if staff else None,
                     'token_hash': hash_token(token),
                     'expires_at': datetime.datetime.now()
                     + datetime.timedelta(days=int(days)),
@@ -233,4 +242,74 @@ class Document(metaclass=PoolMeta):
             'min_days': MIN_DAYS,
             'max_days': MAX_DAYS,
             'default_days': DEFAULT_DAYS,
+            }
+
+
+class CreateStart(ModelView):
+    "Share a Document"
+    __name__ = 'portal.share.link.create.start'
+    __string__ = "Share a Document"
+
+    document = fields.Reference("Document", selection='get_documents',
+        required=True, readonly=True)
+    days = fields.Integer("Valid for (days)", required=True,
+        domain=[('days', '>=', MIN_DAYS), ('days', '<=', MAX_DAYS)],
+        help="The link stops working after this many days; it can be "
+        "revoked sooner.")
+
+    @classmethod
+    def get_documents(cls):
+        return Pool().get('portal.share.link').get_documents()
+
+
+class CreateResult(ModelView):
+    "Share a Document"
+    __name__ = 'portal.share.link.create.result'
+    __string__ = "Shared Document Link"
+
+    url = fields.Char("Link", readonly=True,
+        help="Shown only now: the link is not stored, only its hash.")
+    expires_at = fields.Timestamp("Expires", readonly=True)
+
+
+class Create(Wizard):
+    """Share a Document
+
+    Staff create a link for someone without a login, as the client does on
+    the document's page; the record rules decide which documents"""
+    __name__ = 'portal.share.link.create'
+
+    start = StateView('portal.share.link.create.start',
+        'client_portal.share_link_create_start_view_form', [
+            Button("Cancel", 'end', 'tryton-cancel'),
+            Button("Create Link", 'share', 'tryton-ok', default=True),
+            ])
+    share = StateTransition()
+    result = StateView('portal.share.link.create.result',
+        'client_portal.share_link_create_result_view_form', [
+            Button("Close", 'end', 'tryton-close', default=True),
+            ])
+
+    def default_start(self, fields):
+        return {
+            'document': str(self.record) if self.record else None,
+            'days': DEFAULT_DAYS,
+            }
+
+    def transition_share(self):
+        pool = Pool()
+        ShareLink = pool.get('portal.share.link')
+        User = pool.get('res.user')
+        # The record the wizard runs on, not the form's copy of it
+        document = self.record
+        link, token = ShareLink.create_link(document, document.party, None,
+            self.start.days, staff=User(Transaction().user))
+        self.result.url = portal_url(f'shared/{token}')
+        self.result.expires_at = link.expires_at
+        return 'result'
+
+    def default_result(self, fields):
+        return {
+            'url': self.result.url,
+            'expires_at': self.result.expires_at,
             }

@@ -56,6 +56,16 @@ def describe(violation, url, language, width):
         f" | {shown} | {url} | {language} | {width} px")
 
 
+def failures(page, urls, language='en', width=1280):
+    "The failing axe violations of each page, described"
+    found = []
+    for url in urls:
+        page.goto(url)
+        found += [describe(v, page.url, language, width)
+            for v in axe(page) if v['impact'] in FAILING]
+    return found
+
+
 def tables(page):
     """Tables without a caption or without column headers"""
     return page.evaluate('''() => [...document.querySelectorAll('table')]

@@ -27,7 +27,7 @@ def _option(select, text):
         .find(o => o.textContent.includes(text)).value''', text)
 
 
-def _scan(path):
+def one_page_pdf(path):
     "A real one-page PDF, as a scanner would give"
     writer = PdfWriter()
     writer.add_blank_page(width=595, height=842)
@@ -70,7 +70,7 @@ def test_register_reject_fix_approve(portal, browser, mail_sink, subtests,
         row.locator('[name$="-price"]').fill('250.00')
         row.locator('[name$="-tax"]').select_option(
             _option(row.locator('[name$="-tax"]'), '23'))
-        page.locator('#scan').set_input_files(_scan(tmp_path / 'hotel.pdf'))
+        page.locator('#scan').set_input_files(one_page_pdf(tmp_path / 'hotel.pdf'))
         page.wait_for_load_state('networkidle')
         page.get_by_role('button', name='Submit for approval').click()
         page.wait_for_url(re.compile(r'/portal/costs/\d+(\?.*)?$'))
@@ -100,7 +100,7 @@ def test_register_reject_fix_approve(portal, browser, mail_sink, subtests,
         page.wait_for_url(re.compile(rf'/portal/costs/{cost_id}/edit$'))
         page.locator('#note').fill("Both pages attached")
         page.locator('#scan').set_input_files(
-            _scan(tmp_path / 'hotel-2.pdf'))
+            one_page_pdf(tmp_path / 'hotel-2.pdf'))
         page.wait_for_load_state('networkidle')
         page.get_by_role('button', name='Submit for approval').click()
         page.wait_for_url(re.compile(rf'/portal/costs/{cost_id}(\?.*)?$'))

@@ -99,13 +99,9 @@ def test_filter_download_and_charts(portal, browser, subtests):
         shot(page, portal, 1280, 'subaccount-chart')
 
         with subtests.test('report pages pass axe'):
-            failures = []
-            for path in ['reports', 'reports/monthly', 'reports/cash',
-                    'exports']:
-                page.goto(portal.url(path))
-                failures += [a11y.describe(v, page.url, 'en', 1280)
-                    for v in a11y.axe(page) if v['impact'] in a11y.FAILING]
-            assert failures == []
+            assert a11y.failures(page, [portal.url(path) for path in [
+                        'reports', 'reports/monthly', 'reports/cash',
+                        'exports']]) == []
 
         phone = browser.new_context(viewport=PHONE, is_mobile=True,
             has_touch=True, storage_state=context.storage_state())

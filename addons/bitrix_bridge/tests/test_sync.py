@@ -18,6 +18,7 @@ from .. import rest
 from ..limiter import Limiter
 from ..sync import external_key
 from client_portal.tests.outgoing_setup import form
+from client_portal.tests.test_acceptance import issue_proforma
 
 from .bridge_setup import BridgeTestCase, LINES, bridge_firm, configure, issue
 
@@ -300,6 +301,24 @@ class SyncTestCase(BridgeTestCase):
         self.assertTrue(success, text)
         self.assertIn(self.b24.base_url, text)
         self.assertIn('crm', text)
+
+    @with_transaction()
+    def test_accepted_proforma_moves_to_approved(self):
+        "The client's decision, no field of the document, moves the Offer"
+        pool = Pool()
+        Decision = pool.get('portal.document.decision')
+        firm, client, _, _ = self.setup()
+        _, document = issue_proforma(firm, client)
+        self._run()
+        quote, = [q for q in self._quotes()
+            if q['ufCrmPorticoKey'] == external_key(document)]
+        self.assertEqual(quote['stageId'], 'SENT')
+        Decision.create([{'document': document.id, 'decision': 'accepted'}])
+        self._run()
+        accepted, = [q for q in self._quotes()
+            if q['ufCrmPorticoKey'] == external_key(document)]
+        self.assertEqual((accepted['id'], accepted['stageId']),
+            (quote['id'], 'APPROVED'))
 
 
 class LimiterTestCase(CommittedTestCase):

@@ -97,3 +97,15 @@ class CommittedTestCase(_DBTestCase):
     @classmethod
     def build(cls):
         raise NotImplementedError
+
+
+def capture_mail(testcase):
+    """The e-mails the test's steps build, kept instead of sent, until the
+    test ends"""
+    from client_portal import mail
+    sent = []
+    patcher = mock.patch.object(mail, 'send_message_transactional',
+        sent.append)
+    patcher.start()
+    testcase.addCleanup(patcher.stop)
+    return sent

@@ -2,7 +2,6 @@
 import datetime
 import json
 from contextlib import ExitStack
-from unittest import mock
 
 from trytond.exceptions import UserError
 from trytond.model.exceptions import AccessError
@@ -10,10 +9,9 @@ from trytond.pool import Pool
 from trytond.tests.test_tryton import with_transaction
 from trytond.transaction import Transaction, check_access
 
-from .. import mail
 from ..chat import EMAIL_DELAY, MAX_LENGTH
 from ..demo import create_portal_user, create_staff, setup_firm
-from .committed import CommittedTestCase
+from .committed import CommittedTestCase, capture_mail
 from .test_module import _as_client, _clients, _manager
 
 TODAY = datetime.date(2026, 11, 23)
@@ -49,11 +47,7 @@ class ChatTestCase(CommittedTestCase):
 
     def setUp(self):
         # The e-mails the cron builds, instead of sending them
-        self.sent = []
-        patcher = mock.patch.object(mail, 'send_message_transactional',
-            self.sent.append)
-        patcher.start()
-        self.addCleanup(patcher.stop)
+        self.sent = capture_mail(self)
 
     @classmethod
     def build(cls):

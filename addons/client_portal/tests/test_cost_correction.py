@@ -16,8 +16,8 @@ from trytond.pool import Pool
 from trytond.tests.test_tryton import with_transaction
 from trytond.transaction import Transaction
 
-from .. import cost_correction, mail
-from .committed import CommittedTestCase
+from .. import cost_correction
+from .committed import CommittedTestCase, capture_mail
 from ..demo import create_client, create_portal_user, nip, setup_firm
 from ..demo_outgoing import create_contractor
 from .test_module import _as_client
@@ -42,10 +42,7 @@ class CostCorrectionTestCase(CommittedTestCase):
 
     def setUp(self):
         # E-mails of the approvals' notifications: built, not sent
-        patcher = mock.patch.object(mail, 'send_message_transactional',
-            lambda msg: None)
-        patcher.start()
-        self.addCleanup(patcher.stop)
+        self.sent = capture_mail(self)
 
     def _setup(self):
         return self.setup()

@@ -8,7 +8,6 @@ import logging
 import unittest
 from contextlib import ExitStack
 from decimal import Decimal
-from unittest import mock
 
 from trytond.exceptions import UserError
 from trytond.model.exceptions import AccessError
@@ -16,8 +15,7 @@ from trytond.pool import Pool
 from trytond.tests.test_tryton import activate_module, with_transaction
 from trytond.transaction import Transaction, check_access
 
-from .. import mail
-from .committed import CommittedTestCase
+from .committed import CommittedTestCase, capture_mail
 from ..demo import create_client, create_portal_user, nip, setup_firm
 from ..demo_outgoing import create_contractor
 from ..scan import MAX_SIZE, check_scan
@@ -134,11 +132,7 @@ class CostInvoiceTestCase(CommittedTestCase):
 
     def setUp(self):
         # The e-mails the notifications build, instead of sending them
-        self.sent = []
-        patcher = mock.patch.object(mail, 'send_message_transactional',
-            self.sent.append)
-        patcher.start()
-        self.addCleanup(patcher.stop)
+        self.sent = capture_mail(self)
 
     def _setup(self):
         # with_transaction runs a test again when it needs a lock

@@ -172,3 +172,36 @@ class ShareLinkTestCase(CommittedTestCase):
             ('revoked', 'active'))
         with Transaction().set_user(0), check_access():
             self.assertEqual(len(ShareLink.search([])), 2)
+
+    @with_transaction()
+    def test_staff_share_their_clients_documents(self):
+        """The back office's wizard makes the link for the manager's own
+        client only, shows its URL once and keeps who made it"""
+        pool = Pool()
+        ShareLink = pool.get('portal.share.link')
+        Wizard = pool.get('portal.share.link.create', type='wizard')
+        _, a, _, _, documents, manager = self.setup()
+
+        def share(document, days):
+            session_id, _, _ = Wizard.create()
+            context = {'active_model': 'portal.document',
+                'active_id': document.id, 'active_ids': [document.id]}
+            with Transaction().set_context(**context):
+                start = Wizard.execute(session_id, {}, 'start')
+                self.assertEqual(start['view']['defaults']['days'], 7)
+                return Wizard.execute(session_id, {'start': {
+                            'document': str(document), 'days': days}},
+                    'share')
+        with _staff(manager):
+            result = share(documents['a'], 5)['view']['defaults']
+            with self.assertRaises(AccessError):
+                share(documents['b'], 5)
+        url = result['url']
+        self.assertRegex(url, r'/portal/shared/[A-Za-z0-9_-]{43}$')
+        link = ShareLink.resolve(url.rsplit('/', 1)[1])
+        self.assertEqual((link.document, link.client), (documents['a'], a))
+        link = ShareLink(link.id)
+        self.assertEqual((link.created_by, link.created_by_staff),
+            (None, manager))
+        self.assertEqual(result['expires_at'], link.expires_at)
+        self.assertEqual(ShareLink.search_count([]), 1)

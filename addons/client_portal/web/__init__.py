@@ -7,7 +7,9 @@ from . import costs, cost_corrections
 from . import chat
 from . import reports, report_summaries, exports
 from . import share
+from . import archive, requests
 
 __all__ = [access, account, auth, documents, home, not_found, static,
     invoice_editor, invoices, contractors, products, subaccounts, costs,
-    cost_corrections, chat, reports, report_summaries, exports, share]
+    cost_corrections, chat, reports, report_summaries, exports, share,
+    archive, requests]

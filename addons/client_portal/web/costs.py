@@ -18,6 +18,7 @@ from trytond.transaction import Transaction, without_check_access
 from ..cost_invoice_form import CostForm, Line, Lookups, max_index
 from ..scan import MAX_SIZE, TYPES, check_scan
 from .access import portal_route
+from .comments import comment_thread, post_comment
 from .cost_corrections import corrections_for
 from .query import PER_PAGE, QueryArgs, escape_like
 
@@ -449,14 +450,22 @@ def render_page(portal, record, status=HTTPStatus.OK, error=None,
     return portal.render('costs/page.html', status=status, cost=record,
         currency=currency_of[record.currency.id], lines=lines, rates=rates,
         events=history(pool, record), entry=entry, error=error,
-        saved=saved, corrections=corrections_for(record), **choices(pool))
+        saved=saved, corrections=corrections_for(record),
+        thread=comment_thread(portal, record), **choices(pool))
 
 
-@portal_route('/costs/<id:cost_id>')
+# Read-write: seeing the page marks the firm's replies to comments read
+@portal_route('/costs/<id:cost_id>', readonly=False)
 def cost_page(request, portal, cost_id):
     saved = request.args.get('saved')
     return render_page(portal, _own(portal, cost_id),
         saved=saved if saved in ('draft', 'submitted') else None)
+
+
+@portal_route('/costs/<id:cost_id>/comments', methods=('POST',))
+def cost_comment(request, portal, cost_id):
+    return post_comment(request, portal, 'portal.cost.invoice', cost_id,
+        lambda record: cost_page(request, portal, record.id))
 
 
 @portal_route('/costs/<id:cost_id>/scan')

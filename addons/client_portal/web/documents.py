@@ -4,6 +4,8 @@ from trytond.protocols.wrappers import HTTPStatus, abort
 
 from ..document import AMOUNT_FIELDS, DOCUMENT_TYPES
 from .access import portal_route
+from .acceptance import decide, decision_context
+from .comments import comment_thread, post_comment
 from .query import PER_PAGE, QueryArgs, escape_like
 
 TABS = ('all', 'unpaid', 'paid', 'overdue')
@@ -149,7 +151,8 @@ def documents(request, portal):
         document_types=document_types(portal.pool))
 
 
-@portal_route('/documents/<id:document_id>')
+# Read-write: seeing the page marks the firm's replies to comments read
+@portal_route('/documents/<id:document_id>', readonly=False)
 def document(request, portal, document_id):
     Document = portal.pool.get('portal.document')
     document = portal.get_or_404('portal.document', document_id)
@@ -163,7 +166,9 @@ def document(request, portal, document_id):
     return portal.render('documents/document.html', document=document,
         details=details, corrected=corrected,
         currency=_currencies(portal.pool)[document.currency.id],
-        labels=labels(), document_types=document_types(portal.pool))
+        labels=labels(), document_types=document_types(portal.pool),
+        thread=comment_thread(portal, document),
+        decision=decision_context(portal, document))
 
 
 @portal_route('/documents/<id:document_id>.pdf', readonly=False)
@@ -179,3 +184,26 @@ def document_pdf(request, portal, document_id):
         Document.record_download([document], portal.web_user)
     return portal.pdf(content, document.pdf_filename, preview=preview,
         inline=bool(request.args.get('inline')))
+
+
+def _page(request, portal):
+    "The document's page again, for a refused comment or decision"
+    return lambda record: document(request, portal, record.id)
+
+
+@portal_route('/documents/<id:document_id>/comments', methods=('POST',))
+def document_comment(request, portal, document_id):
+    return post_comment(request, portal, 'portal.document', document_id,
+        _page(request, portal))
+
+
+@portal_route('/documents/<id:document_id>/accept', methods=('POST',))
+def accept(request, portal, document_id):
+    return decide(request, portal, document_id, 'accepted',
+        _page(request, portal))
+
+
+@portal_route('/documents/<id:document_id>/decline', methods=('POST',))
+def decline(request, portal, document_id):
+    return decide(request, portal, document_id, 'declined',
+        _page(request, portal))

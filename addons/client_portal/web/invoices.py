@@ -7,6 +7,7 @@ from trytond.transaction import Transaction
 
 from ..outgoing import KINDS, STATUSES
 from .access import portal_route
+from .comments import comment_thread, post_comment
 from .query import PER_PAGE, QueryArgs, escape_like
 
 SORTS = ('number', 'invoice_date', 'buyer', 'status', 'currency',
@@ -95,7 +96,8 @@ def invoices(request, portal):
         **labels(pool))
 
 
-@portal_route('/invoices/<id:invoice_id>')
+# Read-write: seeing the page marks the firm's replies to comments read
+@portal_route('/invoices/<id:invoice_id>', readonly=False)
 def invoice_page(request, portal, invoice_id):
     return _render_page(portal, _own_invoice(portal, invoice_id),
         preview=bool(request.args.get('preview')))
@@ -111,7 +113,7 @@ def _render_page(portal, invoice, status=HTTPStatus.OK, error=None,
     return portal.render('invoices/invoice.html', status=status,
         invoice=invoice, currency=currency, emails=emails,
         history=history(invoice, emails), preview=preview, error=error,
-        **labels(pool))
+        thread=comment_thread(portal, invoice), **labels(pool))
 
 
 def history(invoice, emails):
@@ -144,6 +146,12 @@ def history(invoice, emails):
     if invoice.state == 'cancelled':
         events.append((invoice.write_date, 'cancelled', {}))
     return sorted(events, key=lambda e: e[0])
+
+
+@portal_route('/invoices/<id:invoice_id>/comments', methods=('POST',))
+def invoice_comment(request, portal, invoice_id):
+    return post_comment(request, portal, 'account.invoice', invoice_id,
+        lambda record: invoice_page(request, portal, record.id))
 
 
 @portal_route('/invoices/<id:invoice_id>.pdf')

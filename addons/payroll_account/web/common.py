@@ -8,7 +8,7 @@ from trytond.transaction import Transaction
 from client_portal.web.access import portal_route
 
 
-def payroll_route(rule, methods=('GET',)):
+def payroll_route(rule, methods=('GET',), readonly=None):
     """A portal page of payroll_account: 404 in a database where the module
     is not activated (the routes are global to the process)"""
     def decorator(func):
@@ -19,7 +19,7 @@ def payroll_route(rule, methods=('GET',)):
             except KeyError:
                 abort(HTTPStatus.NOT_FOUND)
             return func(request, portal, **kwargs)
-        portal_route(rule, methods=methods)(handler)
+        portal_route(rule, methods=methods, readonly=readonly)(handler)
         return func
     return decorator
 

@@ -7,6 +7,7 @@ from trytond.protocols.wrappers import HTTPStatus, abort
 from trytond.transaction import Transaction
 
 from client_portal.web.contractors import is_htmx
+from client_portal.web.comments import comment_thread, post_comment
 from client_portal.web.query import PER_PAGE, QueryArgs, escape_like
 
 from ..contract import STATES, TERMS
@@ -124,7 +125,9 @@ def new_contract(request, portal):
     return _post_form(request, portal, None)
 
 
-@payroll_route('/contracts/<id:contract_id>', methods=('GET', 'POST'))
+# Read-write: seeing the page marks the firm's replies to comments read
+@payroll_route('/contracts/<id:contract_id>', methods=('GET', 'POST'),
+    readonly=False)
 def contract(request, portal, contract_id):
     Contract = portal.pool.get('payroll.contract')
     record = own(portal, 'payroll.contract', contract_id)
@@ -172,7 +175,14 @@ def _detail(request, portal, record, terminate_form=None, errors=None):
         status=HTTPStatus.BAD_REQUEST if errors else HTTPStatus.OK,
         contract=record, versions=versions, bills=bills,
         saved=request.args.get('saved'), errors=errors or {},
-        terminate_form=terminate_form or {'date': '', 'reason': ''})
+        terminate_form=terminate_form or {'date': '', 'reason': ''},
+        thread=comment_thread(portal, record))
+
+
+@payroll_route('/contracts/<id:contract_id>/comments', methods=('POST',))
+def contract_comment(request, portal, contract_id):
+    return post_comment(request, portal, 'payroll.contract', contract_id,
+        lambda record: _detail(request, portal, record))
 
 
 @payroll_route('/contracts/<id:contract_id>.pdf')
