@@ -13,12 +13,17 @@ from decimal import Decimal
 
 from trytond.model import fields
 from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
 
 
 class Invoice(metaclass=PoolMeta):
     __name__ = 'account.invoice'
 
+    portal_proforma_number = fields.Char("Proforma Number", readonly=True,
+        states={'invisible': ~Eval('portal_proforma_number')},
+        help="Given when the invoice is first validated, from the "
+        "proformas' own sequence.")
     portal_proforma_pdf = fields.Binary("Proforma PDF", readonly=True)
     portal_proforma_at = fields.Timestamp(
         "Proforma Issued", readonly=True,
@@ -29,11 +34,13 @@ class Invoice(metaclass=PoolMeta):
     def __setup__(cls):
         super().__setup__()
         cls._check_modify_exclude |= {
-            'portal_proforma_pdf', 'portal_proforma_at'}
+            'portal_proforma_number', 'portal_proforma_pdf',
+            'portal_proforma_at'}
 
     @classmethod
     def copy(cls, invoices, default=None):
         default = default.copy() if default is not None else {}
+        default.setdefault('portal_proforma_number', None)
         default.setdefault('portal_proforma_pdf', None)
         default.setdefault('portal_proforma_at', None)
         return super().copy(invoices, default=default)
@@ -59,12 +66,6 @@ class Invoice(metaclass=PoolMeta):
     def portal_issued(self):
         return (super().portal_issued
             or self._portal_proforma_state() is not None)
-
-    @property
-    def portal_proforma_number(self):
-        # A validated invoice has no number yet: the posted invoice takes
-        # the next of the firm's sequence
-        return f'PF/{self.id}'
 
     @property
     def portal_pdf_title(self):
@@ -109,9 +110,31 @@ class Invoice(metaclass=PoolMeta):
 
     @classmethod
     def validate_invoice(cls, invoices):
+        cls._number_portal_proformas(invoices)
         super().validate_invoice(invoices)
         cls.print_portal_proforma(
             [i for i in cls.browse(invoices) if i.portal_firm_proforma])
+
+    @classmethod
+    def _number_portal_proformas(cls, invoices):
+        """The number of the proformas these invoices become, from their
+        own strict sequence: before the validation, which shows them on
+        the portal; once (validated again, a proforma keeps its number)"""
+        pool = Pool()
+        Sequence = pool.get('ir.sequence.strict')
+        ModelData = pool.get('ir.model.data')
+        with without_check_access():
+            unnumbered = [i for i in invoices
+                if i.state == 'draft' and i.type == 'out'
+                and not i.portal_issuer and not i.number
+                and i.party.portal_client and not i.portal_proforma_number]
+            if not unnumbered:
+                return
+            sequence = Sequence(ModelData.get_id(
+                    'client_portal', 'sequence_portal_proforma'))
+            for invoice in unnumbered:
+                invoice.portal_proforma_number = sequence.get()
+            cls.save(unnumbered)
 
     @classmethod
     def print_portal_proforma(cls, invoices):

@@ -3,7 +3,7 @@ certificate, the early closure of a service, a question.
 
 Each request gets a number of one strict sequence (no gap, never twice),
 the client's manager as the responsible, and a deadline the kind's service
-time in working days away. Every step is a row of its history
+time in working days away (Polish public holidays are no working days). Every step is a row of its history
 (request_event.py), written as the request changes: whoever changes the
 state or the responsible, from whichever screen, leaves a trace. A client's
 entries tell the responsible manager in the back office; the firm's replies
@@ -25,6 +25,7 @@ from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .chat import body_error, clean_body
 from .ir import WEB_USER_KEY
+from .holidays import add_working_days
 from .mail import portal_url, send_portal_email
 from .scan import check_scan
 from .staff_notification import notify_staff
@@ -44,16 +45,6 @@ CLOSED = ('done', 'rejected')
 SILENT = '_portal_request_silent'
 # The reason of a rejection, written with the state change it explains
 NOTE = '_portal_request_note'
-
-
-def add_working_days(start, days):
-    "The day `days` working days (Monday to Friday) after start"
-    date = start
-    while days > 0:
-        date += datetime.timedelta(days=1)
-        if date.weekday() < 5:
-            days -= 1
-    return date
 
 
 def today():

@@ -15,6 +15,7 @@ from trytond.transaction import Transaction
 
 from .. import acceptance as acceptance_module
 from ..acceptance import REASON_SIZE
+from .test_cost_correction import pdf_text
 from ..demo import create_invoice, create_portal_user, setup_firm
 from .committed import CommittedTestCase
 from .test_chat import _portal, _staff
@@ -78,12 +79,18 @@ class AcceptanceTestCase(CommittedTestCase):
         _, a, _, proformas, _, _ = self.setup()
         invoice, document = proformas['a']
         self.assertEqual((document.document_type, document.state,
-                document.party, document.number),
-            ('proforma', 'issued', a, f'PF/{invoice.id}'))
+                document.party), ('proforma', 'issued', a))
+        # Of the proformas' own sequence, given at the validation
+        self.assertRegex(document.number, r'^PF/\d{4}/\d{4}$')
+        self.assertEqual(document.number, invoice.portal_proforma_number)
         # A proforma is no debt
         self.assertEqual((document.paid, document.remaining), (0, 0))
         self.assertEqual(document.total, invoice.total_amount)
-        self.assertTrue(document.get_pdf().startswith(b'%PDF'))
+        text = pdf_text(document.get_pdf())
+        # Titled a proforma, with its number
+        self.assertIn('proforma', text.lower())
+        self.assertIn(document.number, text)
+        self.assertNotIn('None', text)
         self.assertEqual(document.acceptance, 'none')
 
     @with_transaction()

@@ -18,7 +18,7 @@ from .. import request as request_module
 from ..demo import (
     FIRM_NIP, create_company, create_countries, create_currencies,
     create_portal_user, create_staff)
-from ..request import add_working_days
+from ..holidays import add_working_days, public_holidays
 from ..scan import check_scan
 from .committed import CommittedTestCase, capture_mail
 from .test_chat import _portal, _staff
@@ -112,6 +112,15 @@ class RequestTestCase(CommittedTestCase):
         self.assertEqual(add_working_days(datetime.date(2026, 11, 21), 1),
             datetime.date(2026, 11, 23))
         self.assertEqual(add_working_days(FRIDAY, 0), FRIDAY)
+        # Public holidays are no working days: 11 November, Christmas,
+        # Easter Monday and Corpus Christi (Easter + 60 days)
+        self.assertEqual(add_working_days(datetime.date(2026, 11, 10), 1),
+            datetime.date(2026, 11, 12))
+        self.assertEqual(add_working_days(datetime.date(2026, 12, 23), 1),
+            datetime.date(2026, 12, 28))
+        self.assertIn(datetime.date(2026, 4, 6), public_holidays(2026))
+        self.assertIn(datetime.date(2026, 6, 4), public_holidays(2026))
+        self.assertIn(datetime.date(2027, 3, 29), public_holidays(2027))
         with mock.patch.object(request_module, 'today',
                 return_value=FRIDAY):
             question = self._raise(users['a'], 'question')

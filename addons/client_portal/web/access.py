@@ -193,6 +193,14 @@ class Portal:
         return records[0]
 
 
+def content_disposition(kind, name):
+    "Content-Disposition with an ASCII name and the UTF-8 one (RFC 6266)"
+    ascii_name = ''.join(c if 32 <= ord(c) < 127 and c not in '"\\'
+        else '_' for c in name)
+    return (f'{kind}; filename="{ascii_name}"; '
+        f"filename*=UTF-8''{quote(name, safe='')}")
+
+
 def _csrf_token(request):
     token = request.cookies.get(CSRF_COOKIE, '')
     if len(token) != 64:

@@ -17,8 +17,7 @@ from trytond.transaction import Transaction
 
 from ..archive_file import MAX_SIZE, NOTE_LENGTH
 from ..scan import OFFICE_TYPES, TYPES
-from .access import portal_route
-from .costs import _disposition
+from .access import content_disposition, portal_route
 
 # The file and the note: trytond refuses a larger request (413) before
 # reading it; a file just over the limit gets the message next to its field
@@ -148,5 +147,5 @@ def download(request, portal, archive_file_id):
     mimetype = version.mimetype if (version.mimetype in TYPES
         or version.mimetype in OFFICE_TYPES) else 'application/octet-stream'
     return portal.respond(Response(bytes(data), content_type=mimetype,
-            headers={'Content-Disposition': _disposition(
+            headers={'Content-Disposition': content_disposition(
                     'attachment', version.filename or file.name)}))

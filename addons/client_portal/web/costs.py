@@ -6,7 +6,6 @@ the portal's record rules; writes go through the model's portal_*
 methods once the record was read under them."""
 import datetime
 import re
-from urllib.parse import quote
 
 from trytond.exceptions import UserError
 from trytond.filestore import filestore
@@ -17,7 +16,7 @@ from trytond.transaction import Transaction, without_check_access
 
 from ..cost_invoice_form import CostForm, Line, Lookups, max_index
 from ..scan import MAX_SIZE, TYPES, check_scan
-from .access import portal_route
+from .access import content_disposition, portal_route
 from .comments import comment_thread, post_comment
 from .cost_corrections import corrections_for
 from .query import PER_PAGE, QueryArgs, escape_like
@@ -483,7 +482,7 @@ def cost_scan(request, portal, cost_id):
     inline = bool(request.args.get('inline'))
     name = record.scan_name or f'scan{TYPES.get(mimetype, "")}'
     response = Response(bytes(data), content_type=mimetype, headers={
-            'Content-Disposition': _disposition(
+            'Content-Disposition': content_disposition(
                 'inline' if inline else 'attachment', name),
             'X-Content-Type-Options': 'nosniff',
             })
@@ -494,14 +493,6 @@ def cost_scan(request, portal, cost_id):
             "frame-ancestors 'self'")
         response.headers['X-Frame-Options'] = 'SAMEORIGIN'
     return portal.respond(response)
-
-
-def _disposition(kind, name):
-    "Content-Disposition with an ASCII name and the UTF-8 one (RFC 6266)"
-    ascii_name = ''.join(c if 32 <= ord(c) < 127 and c not in '"\\'
-        else '_' for c in name)
-    return (f'{kind}; filename="{ascii_name}"; '
-        f"filename*=UTF-8''{quote(name, safe='')}")
 
 
 def _refused(portal, record, error, status):

@@ -11,8 +11,7 @@ from trytond.transaction import Transaction, without_check_access
 from ..chat import MAX_LENGTH, body_error, clean_body
 from ..request import CLOSED, OPEN, SUBJECT_SIZE
 from ..scan import MAX_SIZE, TYPES, check_scan
-from .access import portal_route
-from .costs import _disposition
+from .access import content_disposition, portal_route
 from .query import QueryArgs
 
 # The files one form may carry, each up to the scan's limit; trytond
@@ -218,7 +217,7 @@ def request_file(request, portal, request_id, attachment_id):
         else 'application/octet-stream'
     return portal.respond(Response(bytes(data), content_type=mimetype,
             headers={
-                'Content-Disposition': _disposition('attachment',
+                'Content-Disposition': content_disposition('attachment',
                     event.file_name or 'file'),
                 'X-Content-Type-Options': 'nosniff',
                 }))
